@@ -1,0 +1,1252 @@
+/* llhlstrack.c — one rendition of llhlssink: cuts samples into parts and segments,
+ * writes CMAF files and the rendition's LL-HLS media playlist.
+ *
+ * Everything here runs on the streaming thread of the track's sink pad,
+ * except the few "info" getters the element calls to build the multivariant
+ * playlist, which read fields guarded by info_lock.
+ *
+ * Timeline. Times are running times in ns. Segment boundaries follow a grid
+ * anchored at the first sample: segment n ends at anchor + (n + 1) x target.
+ * Every track of the element shares the anchor, so segment n of every
+ * rendition covers the same media time. A video track cuts at the first
+ * keyframe in [boundary - part target, ...); it asks upstream for that
+ * keyframe one part target before the boundary; if none arrives it cuts
+ * anyway, without a keyframe, before the segment would outgrow the target
+ * duration (EXTINF rounded must stay <= EXT-X-TARGETDURATION). Audio tracks
+ * cut at the sample nearest the boundary.
+ *
+ * Parts close as soon as the next sample would not fit in the part target,
+ * so a part is published the moment its last sample arrives: one frame of
+ * latency is never spent waiting for the next one. */
+
+#include "llhlstrack.h"
+#include "llhlsfile.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <unistd.h>
+#include <glib/gstdio.h>
+#include <gst/pbutils/pbutils.h>
+
+GST_DEBUG_CATEGORY_EXTERN (gst_ll_hls_sink_debug);
+#define GST_CAT_DEFAULT gst_ll_hls_sink_debug
+
+/* A timestamp more than this beyond the expected next one, or going back by
+ * more than BACKWARD_TOLERANCE, starts a new timeline (EXT-X-DISCONTINUITY). */
+#define FORWARD_JUMP (1 * GST_SECOND)
+#define BACKWARD_TOLERANCE (10 * GST_MSECOND)
+/* Parts stay listed for segments within this many target durations of the
+ * live edge (RFC 8216bis 4.4.4.9), and on disk one more. */
+#define PART_LISTED_TARGETS 3
+#define PART_KEPT_TARGETS 4
+
+typedef struct {
+  guint index;
+  gint64 start; /* ns */
+  gint64 duration;
+  gboolean independent;
+  gsize size;
+} LlHlsPart;
+
+typedef struct {
+  guint64 msn;
+  gint64 start; /* ns, dts of first sample */
+  gint64 duration;
+  gint64 pdt; /* ns since the epoch */
+  guint init_id;
+  gboolean discontinuity;
+  gboolean independent;
+  gboolean complete;
+  gsize size;
+  GArray *parts; /* LlHlsPart */
+  gboolean parts_deleted;
+} LlHlsSegment;
+
+typedef struct {
+  gint64 dts;
+  gint64 pts;
+  gint64 duration; /* estimate until the next sample arrives */
+  guint32 size;
+  gboolean sync;
+} LlHlsSample;
+
+typedef struct {
+  GstClockTime running_time;
+  GstClockTime duration;
+  guint32 id;
+  GBytes *id3;
+} LlHlsMetadata;
+
+struct _LlHlsTrack {
+  gchar *name;
+  gboolean is_video;
+  LlHlsTrackHooks hooks;
+
+  gchar *dir;
+  LlHlsConfig config;
+  GstClockTime part_target; /* advertised PART-TARGET, ns */
+  guint target_seconds;     /* EXT-X-TARGETDURATION */
+
+  /* format */
+  GcCmafCodec codec;
+  guint32 timescale;
+  gboolean byte_stream; /* H.264 in Annex B: converted to AVC here */
+  guint nal_length_size;
+  GBytes *codec_data; /* avcC / ASC / OpusHead */
+  GstCaps *caps;
+  guint width, height;
+  gint fps_n, fps_d;
+  guint rate, channels;
+  GstClockTime nominal_duration; /* from caps, 0 if unknown */
+  guint init_id;                 /* id of the next init segment to write */
+  gboolean init_pending;         /* format changed, init not yet written */
+  guint32 bitrate_hint;
+
+  /* timeline */
+  gboolean have_anchor;
+  gint64 anchor; /* running time of segment anchor_msn's start */
+  guint64 anchor_msn;
+  gboolean discont_pending;
+  gint64 last_dts;
+  gint64 expected_dts;
+  gboolean have_last;
+  gint64 keyframe_requested_for; /* boundary a request was sent for */
+  gboolean waiting_for_keyframe;
+
+  /* packaging */
+  guint64 next_msn;
+  guint32 fragment_seq;
+  LlHlsSegment *cur; /* open segment or NULL */
+  int seg_fd;        /* temp file of the open segment */
+  gchar *seg_tmp;
+  GArray *samples;     /* LlHlsSample of the open part */
+  GByteArray *payload; /* their bytes */
+  GByteArray *scratch;
+  GQueue segments; /* complete LlHlsSegment, oldest first */
+  guint64 discontinuity_seq;
+  GMutex meta_lock; /* guards metadata: added from any pad's thread */
+  GQueue metadata;  /* LlHlsMetadata, by running time */
+  gboolean ended;
+
+  /* info read by the element, guarded by info_lock */
+  GMutex info_lock;
+  gboolean published;
+  gchar *codec_string;
+  guint64 peak_bps, total_bytes;
+  gint64 total_duration;
+};
+
+static void
+llhls_segment_free (LlHlsSegment *seg)
+{
+  if (!seg)
+    return;
+  g_array_unref (seg->parts);
+  g_free (seg);
+}
+
+static void
+llhls_metadata_free (LlHlsMetadata *m)
+{
+  g_bytes_unref (m->id3);
+  g_free (m);
+}
+
+LlHlsTrack *
+llhls_track_new (const gchar *name, gboolean is_video,
+                 const LlHlsTrackHooks *hooks)
+{
+  LlHlsTrack *t = g_new0 (LlHlsTrack, 1);
+
+  t->name = g_strdup (name);
+  t->is_video = is_video;
+  t->hooks = *hooks;
+  t->seg_fd = -1;
+  t->samples = g_array_new (FALSE, FALSE, sizeof (LlHlsSample));
+  t->payload = g_byte_array_new ();
+  t->scratch = g_byte_array_new ();
+  t->keyframe_requested_for = G_MININT64;
+  g_queue_init (&t->segments);
+  g_queue_init (&t->metadata);
+  g_mutex_init (&t->info_lock);
+  g_mutex_init (&t->meta_lock);
+  return t;
+}
+
+static void
+llhls_track_drop_open_segment (LlHlsTrack *t)
+{
+  if (t->seg_fd >= 0) {
+    close (t->seg_fd);
+    t->seg_fd = -1;
+  }
+  if (t->seg_tmp) {
+    g_unlink (t->seg_tmp);
+    g_clear_pointer (&t->seg_tmp, g_free);
+  }
+  g_clear_pointer (&t->cur, llhls_segment_free);
+}
+
+void
+llhls_track_free (LlHlsTrack *t)
+{
+  if (!t)
+    return;
+  llhls_track_drop_open_segment (t);
+  g_queue_clear_full (&t->segments, (GDestroyNotify)llhls_segment_free);
+  g_queue_clear_full (&t->metadata, (GDestroyNotify)llhls_metadata_free);
+  g_array_unref (t->samples);
+  g_byte_array_unref (t->payload);
+  g_byte_array_unref (t->scratch);
+  g_clear_pointer (&t->codec_data, g_bytes_unref);
+  gst_clear_caps (&t->caps);
+  g_free (t->codec_string);
+  g_free (t->dir);
+  g_free (t->name);
+  g_mutex_clear (&t->info_lock);
+  g_mutex_clear (&t->meta_lock);
+  g_free (t);
+}
+
+gboolean
+llhls_track_start (LlHlsTrack *t, const gchar *location,
+                   const LlHlsConfig *config, GError **error)
+{
+  g_free (t->dir);
+  t->dir = g_build_filename (location, t->name, NULL);
+  t->config = *config;
+  t->part_target = config->part_target;
+  t->target_seconds =
+      (guint)((config->target_duration + GST_SECOND / 2) / GST_SECOND);
+  if (g_mkdir_with_parents (t->dir, 0755) != 0) {
+    int e = errno;
+    g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (e),
+                 "cannot create folder %s: %s", t->dir, g_strerror (e));
+    return FALSE;
+  }
+  return TRUE;
+}
+
+/* ---------------------------------------------------------------- caps */
+
+static GstClockTime
+llhls_round_part_target (LlHlsTrack *t)
+{
+  /* A part holds a whole number of samples: with a known sample duration,
+   * advertise the nearest whole multiple when it exceeds the configured
+   * target, so parts are never longer than PART-TARGET and never below 85%
+   * of it. */
+  GstClockTime cfg = t->config.part_target;
+  GstClockTime d = t->nominal_duration;
+  guint64 n;
+
+  if (d == 0 || d >= cfg)
+    return MAX (cfg, d);
+  n = (cfg + d / 2) / d;
+  return MAX (cfg, n * d);
+}
+
+static gboolean
+llhls_track_parse_video_caps (LlHlsTrack *t, GstStructure *s, GError **error)
+{
+  const gchar *fmt = gst_structure_get_string (s, "stream-format");
+  const GValue *cd = gst_structure_get_value (s, "codec_data");
+  gint w = 0, h = 0, fn = 0, fd = 1;
+
+  t->codec = GC_CMAF_CODEC_H264;
+  t->timescale = 90000;
+  t->byte_stream = g_strcmp0 (fmt, "byte-stream") == 0;
+  gst_structure_get_int (s, "width", &w);
+  gst_structure_get_int (s, "height", &h);
+  gst_structure_get_fraction (s, "framerate", &fn, &fd);
+  if (w <= 0 || h <= 0) {
+    g_set_error (error, GST_STREAM_ERROR, GST_STREAM_ERROR_FORMAT,
+                 "H.264 caps without width and height (put h264parse "
+                 "before llhlssink)");
+    return FALSE;
+  }
+  t->width = w;
+  t->height = h;
+  t->fps_n = fn;
+  t->fps_d = fd > 0 ? fd : 1;
+  t->nominal_duration =
+      fn > 0 ? gst_util_uint64_scale_int (GST_SECOND, t->fps_d, fn) : 0;
+  g_clear_pointer (&t->codec_data, g_bytes_unref);
+  if (!t->byte_stream) {
+    GstBuffer *buf;
+    GstMapInfo map;
+    guint nls = 0;
+    g_autoptr (GError) err = NULL;
+
+    if (!cd || !GST_VALUE_HOLDS_BUFFER (cd)) {
+      g_set_error (error, GST_STREAM_ERROR, GST_STREAM_ERROR_FORMAT,
+                   "H.264 stream-format=avc caps carry no codec_data");
+      return FALSE;
+    }
+    buf = gst_value_get_buffer (cd);
+    gst_buffer_map (buf, &map, GST_MAP_READ);
+    if (!gc_h264_avcc_parse (map.data, map.size, NULL, NULL, NULL, &nls,
+                             &err)) {
+      gst_buffer_unmap (buf, &map);
+      g_set_error (error, GST_STREAM_ERROR, GST_STREAM_ERROR_FORMAT,
+                   "invalid H.264 codec_data: %s", err->message);
+      return FALSE;
+    }
+    t->codec_data = g_bytes_new (map.data, map.size);
+    t->nal_length_size = nls;
+    gst_buffer_unmap (buf, &map);
+  } else {
+    /* The avcC is built from the SPS/PPS of the first keyframe. */
+    t->nal_length_size = 4;
+  }
+  return TRUE;
+}
+
+static gboolean
+llhls_track_parse_audio_caps (LlHlsTrack *t, GstStructure *s, GstCaps *caps,
+                              GError **error)
+{
+  gint rate = 0, channels = 0;
+
+  gst_structure_get_int (s, "rate", &rate);
+  gst_structure_get_int (s, "channels", &channels);
+  g_clear_pointer (&t->codec_data, g_bytes_unref);
+
+  if (gst_structure_has_name (s, "audio/mpeg")) {
+    const GValue *cd = gst_structure_get_value (s, "codec_data");
+    GstBuffer *buf;
+    GstMapInfo map;
+
+    t->codec = GC_CMAF_CODEC_AAC;
+    if (!cd || !GST_VALUE_HOLDS_BUFFER (cd)) {
+      g_set_error (error, GST_STREAM_ERROR, GST_STREAM_ERROR_FORMAT,
+                   "AAC caps carry no codec_data (AudioSpecificConfig); "
+                   "put aacparse before llhlssink");
+      return FALSE;
+    }
+    buf = gst_value_get_buffer (cd);
+    gst_buffer_map (buf, &map, GST_MAP_READ);
+    t->codec_data = g_bytes_new (map.data, map.size);
+    gst_buffer_unmap (buf, &map);
+    if (rate <= 0 || channels <= 0) {
+      guint8 asc[2] = {0};
+      gsize sz;
+      const guint8 *d = g_bytes_get_data (t->codec_data, &sz);
+      if (sz >= 2) {
+        memcpy (asc, d, 2);
+        rate = gst_codec_utils_aac_get_sample_rate (asc, 2);
+        channels = gst_codec_utils_aac_get_channels (asc, 2);
+      }
+    }
+    if (rate <= 0 || channels <= 0) {
+      g_set_error (error, GST_STREAM_ERROR, GST_STREAM_ERROR_FORMAT,
+                   "AAC caps without rate and channels");
+      return FALSE;
+    }
+    t->timescale = rate;
+    t->nominal_duration = gst_util_uint64_scale_int (GST_SECOND, 1024, rate);
+  } else {
+    guint32 orate = 0;
+    guint8 ochannels = 0, family = 0, streams = 0, coupled = 0;
+    guint8 mapping[256];
+    const GValue *sh = gst_structure_get_value (s, "streamheader");
+    GstBuffer *head = NULL;
+
+    t->codec = GC_CMAF_CODEC_OPUS;
+    if (sh && GST_VALUE_HOLDS_ARRAY (sh) && gst_value_array_get_size (sh) > 0) {
+      const GValue *v = gst_value_array_get_value (sh, 0);
+      if (GST_VALUE_HOLDS_BUFFER (v))
+        head = gst_buffer_ref (gst_value_get_buffer (v));
+    }
+    if (!head) {
+      if (!gst_codec_utils_opus_parse_caps (caps, &orate, &ochannels, &family,
+                                            &streams, &coupled, mapping)) {
+        g_set_error (error, GST_STREAM_ERROR, GST_STREAM_ERROR_FORMAT,
+                     "Opus caps without channel layout");
+        return FALSE;
+      }
+      head = gst_codec_utils_opus_create_header (
+          orate, ochannels, family, streams, coupled, family ? mapping : NULL,
+          312, 0);
+      if (!head) {
+        g_set_error (error, GST_STREAM_ERROR, GST_STREAM_ERROR_FORMAT,
+                     "cannot build an Opus header from the caps");
+        return FALSE;
+      }
+      rate = orate ? (gint)orate : rate;
+      channels = ochannels;
+    }
+    {
+      GstMapInfo map;
+      gst_buffer_map (head, &map, GST_MAP_READ);
+      t->codec_data = g_bytes_new (map.data, map.size);
+      if (map.size >= 19 && channels <= 0)
+        channels = map.data[9];
+      if (map.size >= 19 && rate <= 0)
+        rate = GST_READ_UINT32_LE (map.data + 12);
+      gst_buffer_unmap (head, &map);
+      gst_buffer_unref (head);
+    }
+    if (channels <= 0) {
+      g_set_error (error, GST_STREAM_ERROR, GST_STREAM_ERROR_FORMAT,
+                   "Opus caps without channel count");
+      return FALSE;
+    }
+    /* Opus in ISO BMFF always runs on a 48 kHz clock. */
+    rate = rate > 0 ? rate : 48000;
+    t->timescale = 48000;
+    t->nominal_duration = 20 * GST_MSECOND;
+  }
+  t->rate = rate;
+  t->channels = channels;
+  return TRUE;
+}
+
+static gboolean llhls_track_close_segment (LlHlsTrack *t, GError **error);
+
+gboolean
+llhls_track_set_caps (LlHlsTrack *t, GstCaps *caps, GError **error)
+{
+  GstStructure *s = gst_caps_get_structure (caps, 0);
+  gboolean ok;
+
+  if (t->caps && gst_caps_is_equal (t->caps, caps))
+    return TRUE;
+
+  /* A change of format ends the segment in progress: the next one gets its
+   * own init segment and starts a new timeline per RFC 8216bis 4.4.4.3. */
+  if (t->caps) {
+    if (!llhls_track_close_segment (t, error))
+      return FALSE;
+    t->discont_pending = TRUE;
+  }
+
+  g_mutex_lock (&t->info_lock);
+  if (t->is_video)
+    ok = llhls_track_parse_video_caps (t, s, error);
+  else
+    ok = llhls_track_parse_audio_caps (t, s, caps, error);
+  g_mutex_unlock (&t->info_lock);
+  if (!ok)
+    return FALSE;
+
+  gst_caps_replace (&t->caps, caps);
+  t->init_pending = TRUE;
+  t->part_target = llhls_round_part_target (t);
+  if (t->is_video)
+    t->waiting_for_keyframe = TRUE;
+  GST_DEBUG ("%s: caps %" GST_PTR_FORMAT ", part target %" GST_TIME_FORMAT,
+             t->name, caps, GST_TIME_ARGS (t->part_target));
+  return TRUE;
+}
+
+/* ------------------------------------------------------------- writing */
+
+static guint64
+llhls_ticks (const LlHlsTrack *t, gint64 ns)
+{
+  if (ns <= 0)
+    return 0;
+  return gst_util_uint64_scale_round ((guint64)ns, t->timescale, GST_SECOND);
+}
+
+static gboolean
+llhls_track_write_init (LlHlsTrack *t, GError **error)
+{
+  GcCmafTrack info = {0};
+  g_autofree gchar *name = g_strdup_printf ("init-%u.mp4", t->init_id);
+  g_autofree gchar *codec = NULL;
+  gsize cd_size = 0;
+  g_autoptr (GError) err = NULL;
+
+  info.codec = t->codec;
+  info.track_id = 1;
+  info.timescale = t->timescale;
+  info.width = t->width;
+  info.height = t->height;
+  info.sample_rate = t->rate;
+  info.channels = t->channels;
+  info.codec_data =
+      t->codec_data ? g_bytes_get_data (t->codec_data, &cd_size) : NULL;
+  info.codec_data_size = cd_size;
+  info.avg_bitrate = t->bitrate_hint;
+  info.max_bitrate = t->bitrate_hint;
+
+  g_byte_array_set_size (t->scratch, 0);
+  if (!gc_cmaf_write_init (t->scratch, &info, &err) ||
+      !(codec = gc_cmaf_codec_string (&info, &err))) {
+    g_set_error (error, GST_STREAM_ERROR, GST_STREAM_ERROR_FORMAT,
+                 "%s: cannot describe the stream: %s", t->name, err->message);
+    return FALSE;
+  }
+  if (!llhls_file_write_atomic (t->dir, name, t->scratch->data, t->scratch->len,
+                                NULL, 0, error))
+    return FALSE;
+
+  g_mutex_lock (&t->info_lock);
+  g_free (t->codec_string);
+  t->codec_string = g_steal_pointer (&codec);
+  g_mutex_unlock (&t->info_lock);
+  t->init_pending = FALSE;
+  t->init_id++;
+  return TRUE;
+}
+
+static gchar *
+llhls_format_pdt (gint64 ns)
+{
+  g_autoptr (GDateTime) dt = g_date_time_new_from_unix_utc (ns / GST_SECOND);
+  gint ms = (gint)((ns % GST_SECOND) / GST_MSECOND);
+  g_autofree gchar *base = NULL;
+
+  if (!dt)
+    return g_strdup ("1970-01-01T00:00:00.000Z");
+  base = g_date_time_format (dt, "%Y-%m-%dT%H:%M:%S");
+  return g_strdup_printf ("%s.%03dZ", base, ms);
+}
+
+static gboolean
+llhls_segment_lists_parts (const LlHlsTrack *t, const LlHlsSegment *seg,
+                           gint64 edge)
+{
+  if (t->ended)
+    return FALSE;
+  if (!seg->complete)
+    return TRUE;
+  return edge - (seg->start + seg->duration) <
+         (gint64)(PART_LISTED_TARGETS * t->config.target_duration);
+}
+
+static void
+llhls_render_segment (LlHlsTrack *t, GString *p, const LlHlsSegment *seg,
+                      gint64 edge, guint *last_init)
+{
+  g_autofree gchar *pdt = llhls_format_pdt (seg->pdt);
+
+  if (seg->discontinuity)
+    g_string_append (p, "#EXT-X-DISCONTINUITY\n");
+  if (*last_init != seg->init_id) {
+    g_string_append_printf (p, "#EXT-X-MAP:URI=\"init-%u.mp4\"\n",
+                            seg->init_id);
+    *last_init = seg->init_id;
+  }
+  g_string_append_printf (p, "#EXT-X-PROGRAM-DATE-TIME:%s\n", pdt);
+  if (llhls_segment_lists_parts (t, seg, edge)) {
+    for (guint i = 0; i < seg->parts->len; i++) {
+      const LlHlsPart *part = &g_array_index (seg->parts, LlHlsPart, i);
+      g_string_append_printf (
+          p,
+          "#EXT-X-PART:DURATION=%.5f,URI=\"part-%" G_GUINT64_FORMAT
+          ".%u.m4s\"%s\n",
+          (gdouble)part->duration / GST_SECOND, seg->msn, part->index,
+          part->independent ? ",INDEPENDENT=YES" : "");
+    }
+  }
+  if (seg->complete)
+    g_string_append_printf (p, "#EXTINF:%.5f,\nseg-%" G_GUINT64_FORMAT ".m4s\n",
+                            (gdouble)seg->duration / GST_SECOND, seg->msn);
+}
+
+static gboolean
+llhls_track_write_playlist (LlHlsTrack *t, GError **error)
+{
+  g_autoptr (GString) p = g_string_sized_new (4096);
+  const LlHlsSegment *first;
+  gint64 edge;
+  guint last_init = G_MAXUINT;
+  gboolean live = !t->ended;
+  gdouble part_s = (gdouble)t->part_target / GST_SECOND;
+
+  first = g_queue_peek_head (&t->segments);
+  if (!first)
+    first = t->cur;
+  if (!first)
+    return TRUE;
+
+  if (t->cur)
+    edge = t->cur->start + t->cur->duration;
+  else {
+    const LlHlsSegment *last = g_queue_peek_tail (&t->segments);
+    edge = last->start + last->duration;
+  }
+
+  g_string_append (p, "#EXTM3U\n#EXT-X-VERSION:6\n");
+  g_string_append_printf (p, "#EXT-X-TARGETDURATION:%u\n", t->target_seconds);
+  if (live) {
+    g_string_append_printf (p,
+                            "#EXT-X-SERVER-CONTROL:CAN-BLOCK-RELOAD=YES,"
+                            "PART-HOLD-BACK=%.3f,CAN-SKIP-UNTIL=%.1f\n",
+                            3 * part_s, 6.0 * t->target_seconds);
+    g_string_append_printf (p, "#EXT-X-PART-INF:PART-TARGET=%.5f\n", part_s);
+  }
+  g_string_append_printf (p, "#EXT-X-MEDIA-SEQUENCE:%" G_GUINT64_FORMAT "\n",
+                          first->msn);
+  if (t->discontinuity_seq > 0)
+    g_string_append_printf (
+        p, "#EXT-X-DISCONTINUITY-SEQUENCE:%" G_GUINT64_FORMAT "\n",
+        t->discontinuity_seq);
+  if (t->config.playlist_type == GST_LL_HLS_PLAYLIST_TYPE_EVENT ||
+      (t->config.playlist_type == GST_LL_HLS_PLAYLIST_TYPE_VOD && live))
+    g_string_append (p, "#EXT-X-PLAYLIST-TYPE:EVENT\n");
+  else if (t->config.playlist_type == GST_LL_HLS_PLAYLIST_TYPE_VOD)
+    g_string_append (p, "#EXT-X-PLAYLIST-TYPE:VOD\n");
+
+  for (GList *l = t->segments.head; l; l = l->next)
+    llhls_render_segment (t, p, l->data, edge, &last_init);
+  if (t->cur && t->cur->parts->len > 0)
+    llhls_render_segment (t, p, t->cur, edge, &last_init);
+
+  if (live) {
+    guint64 msn;
+    guint idx;
+    if (t->cur) {
+      msn = t->cur->msn;
+      idx = t->cur->parts->len;
+    } else {
+      msn = t->next_msn;
+      idx = 0;
+    }
+    g_string_append_printf (
+        p,
+        "#EXT-X-PRELOAD-HINT:TYPE=PART,URI=\"part-%" G_GUINT64_FORMAT
+        ".%u.m4s\"\n",
+        msn, idx);
+  } else {
+    g_string_append (p, "#EXT-X-ENDLIST\n");
+  }
+
+  return llhls_file_write_atomic (t->dir, "media.m3u8", (guint8 *)p->str,
+                                  p->len, NULL, 0, error);
+}
+
+static void
+llhls_track_delete_parts (LlHlsTrack *t, LlHlsSegment *seg)
+{
+  for (guint i = 0; i < seg->parts->len; i++) {
+    g_autofree gchar *n =
+        g_strdup_printf ("part-%" G_GUINT64_FORMAT ".%u.m4s", seg->msn,
+                         g_array_index (seg->parts, LlHlsPart, i).index);
+    llhls_file_remove (t->dir, n);
+  }
+  seg->parts_deleted = TRUE;
+}
+
+/* Drops segments that left the window, and files that left the playlist. */
+static void
+llhls_track_apply_retention (LlHlsTrack *t, gint64 edge)
+{
+  gboolean sliding = t->config.playlist_type == GST_LL_HLS_PLAYLIST_TYPE_LIVE;
+  guint keep_files = MAX (t->config.max_files, t->config.window);
+  guint64 last_msn;
+  const LlHlsSegment *tail = g_queue_peek_tail (&t->segments);
+
+  if (!tail)
+    return;
+  last_msn = tail->msn;
+
+  for (GList *l = t->segments.head; l; l = l->next) {
+    LlHlsSegment *seg = l->data;
+    if (!seg->parts_deleted &&
+        edge - (seg->start + seg->duration) >
+            (gint64)(PART_KEPT_TARGETS * t->config.target_duration))
+      llhls_track_delete_parts (t, seg);
+  }
+
+  if (!sliding)
+    return;
+
+  /* The playlist lists `window` complete segments; files of older ones stay
+   * on disk until max-files, for players that loaded an older playlist. */
+  while (g_queue_get_length (&t->segments) > MAX (t->config.window, 1)) {
+    LlHlsSegment *old = g_queue_pop_head (&t->segments);
+    if (!old->parts_deleted)
+      llhls_track_delete_parts (t, old);
+    if (old->discontinuity)
+      t->discontinuity_seq++;
+    llhls_segment_free (old);
+  }
+  if (last_msn + 1 > keep_files) {
+    guint64 stale = last_msn + 1 - keep_files;
+    /* Only the segment that just fell out of max-files needs deleting. */
+    if (stale > 0) {
+      g_autofree gchar *n =
+          g_strdup_printf ("seg-%" G_GUINT64_FORMAT ".m4s", stale - 1);
+      llhls_file_remove (t->dir, n);
+    }
+  }
+}
+
+static void
+llhls_track_account (LlHlsTrack *t, const LlHlsSegment *seg)
+{
+  guint64 bps = 0;
+
+  if (seg->duration > 0)
+    bps = gst_util_uint64_scale (seg->size * 8, GST_SECOND, seg->duration);
+  g_mutex_lock (&t->info_lock);
+  t->peak_bps = MAX (t->peak_bps, bps);
+  g_mutex_unlock (&t->info_lock);
+}
+
+/* Writes the open part's samples: emsg boxes due, moof + mdat, to its own
+ * file and to the end of the segment file. */
+static gboolean
+llhls_track_write_part (LlHlsTrack *t, GError **error)
+{
+  LlHlsSegment *seg = t->cur;
+  LlHlsSample *first;
+  g_autofree GcCmafSample *cs = NULL;
+  GcCmafFragment frag = {0};
+  LlHlsPart part = {0};
+  gint64 end;
+  g_autofree gchar *name = NULL;
+  g_autoptr (GError) err = NULL;
+
+  if (t->samples->len == 0)
+    return TRUE;
+  g_assert (seg);
+
+  first = &g_array_index (t->samples, LlHlsSample, 0);
+  cs = g_new0 (GcCmafSample, t->samples->len);
+  for (guint i = 0; i < t->samples->len; i++) {
+    LlHlsSample *s = &g_array_index (t->samples, LlHlsSample, i);
+    gint64 next = s->dts + s->duration;
+    guint64 a = llhls_ticks (t, s->dts), b = llhls_ticks (t, next);
+    cs[i].duration = b > a ? (guint32)(b - a) : 1;
+    cs[i].size = s->size;
+    cs[i].sync = s->sync;
+    cs[i].cts_offset = (gint32)((gint64)llhls_ticks (t, s->pts) - (gint64)a);
+  }
+  {
+    LlHlsSample *last =
+        &g_array_index (t->samples, LlHlsSample, t->samples->len - 1);
+    end = last->dts + last->duration;
+  }
+
+  g_byte_array_set_size (t->scratch, 0);
+
+  /* Timed metadata due in this part (or overdue) goes first, per CMAF. */
+  g_mutex_lock (&t->meta_lock);
+  while (!g_queue_is_empty (&t->metadata)) {
+    LlHlsMetadata *m = g_queue_peek_head (&t->metadata);
+    GcCmafEmsg e = {0};
+    gsize sz;
+
+    if ((gint64)m->running_time >= end && !t->ended)
+      break;
+    g_queue_pop_head (&t->metadata);
+    e.timescale = t->timescale;
+    e.presentation_time = llhls_ticks (t, (gint64)m->running_time);
+    e.event_duration = GST_CLOCK_TIME_IS_VALID (m->duration)
+                           ? (guint32)llhls_ticks (t, m->duration)
+                           : 0xFFFFFFFF;
+    e.id = m->id;
+    e.scheme_id_uri = GC_CMAF_EMSG_SCHEME_ID3;
+    e.value = "";
+    e.message_data = g_bytes_get_data (m->id3, &sz);
+    e.message_data_size = sz;
+    if (!gc_cmaf_write_emsg (t->scratch, &e, &err)) {
+      GST_WARNING ("%s: dropping timed metadata: %s", t->name, err->message);
+      g_clear_error (&err);
+    }
+    llhls_metadata_free (m);
+  }
+  g_mutex_unlock (&t->meta_lock);
+
+  frag.sequence_number = ++t->fragment_seq;
+  frag.decode_time = llhls_ticks (t, first->dts);
+  frag.samples = cs;
+  frag.n_samples = t->samples->len;
+  if (!gc_cmaf_write_fragment (t->scratch, 1, &frag, NULL, &err)) {
+    g_set_error (error, GST_STREAM_ERROR, GST_STREAM_ERROR_MUX,
+                 "%s: cannot write fragment: %s", t->name, err->message);
+    return FALSE;
+  }
+
+  part.index = seg->parts->len;
+  part.start = first->dts;
+  part.duration = end - first->dts;
+  part.independent = first->sync;
+  part.size = t->scratch->len + t->payload->len;
+  name = g_strdup_printf ("part-%" G_GUINT64_FORMAT ".%u.m4s", seg->msn,
+                          part.index);
+  if (!llhls_file_write_atomic (t->dir, name, t->scratch->data, t->scratch->len,
+                                t->payload->data, t->payload->len, error))
+    return FALSE;
+  if (!llhls_file_append (t->seg_fd, t->seg_tmp, t->scratch->data,
+                          t->scratch->len, error) ||
+      !llhls_file_append (t->seg_fd, t->seg_tmp, t->payload->data,
+                          t->payload->len, error))
+    return FALSE;
+
+  g_array_append_val (seg->parts, part);
+  seg->duration = end - seg->start;
+  seg->size += part.size;
+  g_array_set_size (t->samples, 0);
+  g_byte_array_set_size (t->payload, 0);
+
+  if (!llhls_track_write_playlist (t, error))
+    return FALSE;
+
+  g_mutex_lock (&t->info_lock);
+  t->published = TRUE;
+  t->total_bytes += part.size;
+  t->total_duration += part.duration;
+  g_mutex_unlock (&t->info_lock);
+  if (t->hooks.published)
+    t->hooks.published (t->hooks.user_data);
+  return TRUE;
+}
+
+static gboolean
+llhls_track_open_segment (LlHlsTrack *t, gint64 dts, gint64 pdt,
+                          gboolean independent, GError **error)
+{
+  g_autofree gchar *tmpname = NULL;
+
+  if (t->init_pending) {
+    if (!llhls_track_write_init (t, error))
+      return FALSE;
+    if (t->have_last)
+      t->discont_pending = TRUE;
+  }
+
+  t->cur = g_new0 (LlHlsSegment, 1);
+  t->cur->msn = t->next_msn++;
+  t->cur->start = dts;
+  t->cur->pdt = pdt;
+  t->cur->init_id = t->init_id - 1;
+  t->cur->independent = independent;
+  t->cur->discontinuity = t->discont_pending && t->cur->msn > 0;
+  t->cur->parts = g_array_new (FALSE, FALSE, sizeof (LlHlsPart));
+  t->discont_pending = FALSE;
+
+  tmpname = g_strdup_printf (".seg-%" G_GUINT64_FORMAT ".m4s.tmp", t->cur->msn);
+  t->seg_tmp = g_build_filename (t->dir, tmpname, NULL);
+  t->seg_fd = open (t->seg_tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (t->seg_fd < 0) {
+    int e = errno;
+    g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (e),
+                 "cannot create %s: %s", t->seg_tmp, g_strerror (e));
+    g_clear_pointer (&t->cur, llhls_segment_free);
+    g_clear_pointer (&t->seg_tmp, g_free);
+    return FALSE;
+  }
+  g_byte_array_set_size (t->scratch, 0);
+  gc_cmaf_write_styp (t->scratch);
+  t->cur->size = t->scratch->len;
+  if (!llhls_file_append (t->seg_fd, t->seg_tmp, t->scratch->data,
+                          t->scratch->len, error)) {
+    llhls_track_drop_open_segment (t);
+    t->next_msn--;
+    return FALSE;
+  }
+  GST_LOG ("%s: segment %" G_GUINT64_FORMAT " opens at %" GST_STIME_FORMAT "%s",
+           t->name, t->cur->msn, GST_STIME_ARGS (dts),
+           independent ? " (keyframe)" : "");
+  return TRUE;
+}
+
+static gboolean
+llhls_track_close_segment (LlHlsTrack *t, GError **error)
+{
+  g_autofree gchar *final = NULL;
+  LlHlsSegment *seg;
+  gint64 edge;
+
+  if (!t->cur)
+    return TRUE;
+  if (!llhls_track_write_part (t, error))
+    return FALSE;
+  if (t->cur->parts->len == 0) {
+    llhls_track_drop_open_segment (t);
+    t->next_msn--;
+    return TRUE;
+  }
+
+  if (close (t->seg_fd) != 0) {
+    int e = errno;
+    t->seg_fd = -1;
+    g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (e),
+                 "cannot write %s: %s", t->seg_tmp, g_strerror (e));
+    return FALSE;
+  }
+  t->seg_fd = -1;
+  final = g_strdup_printf ("seg-%" G_GUINT64_FORMAT ".m4s", t->cur->msn);
+  if (!llhls_file_commit (t->seg_tmp, t->dir, final, error))
+    return FALSE;
+  g_clear_pointer (&t->seg_tmp, g_free);
+
+  seg = g_steal_pointer (&t->cur);
+  seg->complete = TRUE;
+  g_queue_push_tail (&t->segments, seg);
+  llhls_track_account (t, seg);
+  edge = seg->start + seg->duration;
+  llhls_track_apply_retention (t, edge);
+  return llhls_track_write_playlist (t, error);
+}
+
+/* ---------------------------------------------------------------- push */
+
+static gint64
+llhls_boundary (const LlHlsTrack *t, guint64 msn)
+{
+  return t->anchor +
+         (gint64)(msn - t->anchor_msn) * (gint64)t->config.target_duration;
+}
+
+static gboolean
+llhls_track_prepare_sample (LlHlsTrack *t, GstBuffer *buffer, GByteArray *out,
+                            gboolean *sync, GError **error)
+{
+  GstMapInfo map;
+  gboolean ok = TRUE;
+
+  if (!gst_buffer_map (buffer, &map, GST_MAP_READ)) {
+    g_set_error (error, GST_STREAM_ERROR, GST_STREAM_ERROR_DECODE,
+                 "cannot read buffer");
+    return FALSE;
+  }
+  *sync = !GST_BUFFER_FLAG_IS_SET (buffer, GST_BUFFER_FLAG_DELTA_UNIT);
+  if (t->is_video && t->byte_stream) {
+    g_autoptr (GError) err = NULL;
+
+    if (!gc_h264_annexb_to_avc (map.data, map.size, out, &err)) {
+      g_set_error (error, GST_STREAM_ERROR, GST_STREAM_ERROR_DECODE,
+                   "%s: bad H.264 access unit: %s", t->name, err->message);
+      ok = FALSE;
+    } else if (*sync && !t->codec_data) {
+      GBytes *avcc = gc_h264_avcc_from_annexb (map.data, map.size, &err);
+      if (avcc) {
+        t->codec_data = avcc;
+      } else {
+        GST_WARNING ("%s: keyframe without SPS/PPS: %s", t->name, err->message);
+        *sync = FALSE;
+      }
+    }
+  } else {
+    g_byte_array_append (out, map.data, map.size);
+  }
+  if (ok && t->is_video && *sync)
+    *sync = gc_h264_avc_is_keyframe (out->data, out->len, t->nal_length_size);
+  gst_buffer_unmap (buffer, &map);
+  return ok;
+}
+
+gboolean
+llhls_track_push (LlHlsTrack *t, GstBuffer *buffer, gint64 dts, gint64 pts,
+                  GError **error)
+{
+  gboolean sync;
+  guint before = t->payload->len;
+  gint64 est;
+  LlHlsSample s = {0};
+  gboolean cut = FALSE;
+
+  if (t->ended) {
+    g_set_error (error, GST_STREAM_ERROR, GST_STREAM_ERROR_FAILED,
+                 "%s: data after end of stream", t->name);
+    return FALSE;
+  }
+  if (!t->caps) {
+    g_set_error (error, GST_CORE_ERROR, GST_CORE_ERROR_NEGOTIATION,
+                 "%s: data before caps", t->name);
+    return FALSE;
+  }
+
+  if (!llhls_track_prepare_sample (t, buffer, t->payload, &sync, error)) {
+    g_byte_array_set_size (t->payload, before);
+    return FALSE;
+  }
+
+  /* Timestamps jumping: close what we have; the next segment starts a new
+   * timeline and carries EXT-X-DISCONTINUITY. */
+  if (t->have_last && (dts < t->expected_dts - (gint64)BACKWARD_TOLERANCE ||
+                       dts > t->expected_dts + (gint64)FORWARD_JUMP)) {
+    GST_INFO ("%s: timestamp jump %" GST_STIME_FORMAT " -> %" GST_STIME_FORMAT,
+              t->name, GST_STIME_ARGS (t->expected_dts), GST_STIME_ARGS (dts));
+    t->discont_pending = TRUE;
+  }
+  if (t->discont_pending && t->cur) {
+    GByteArray *keep = g_byte_array_new ();
+    g_byte_array_append (keep, t->payload->data + before,
+                         t->payload->len - before);
+    g_byte_array_set_size (t->payload, before);
+    if (!llhls_track_close_segment (t, error)) {
+      g_byte_array_unref (keep);
+      return FALSE;
+    }
+    g_byte_array_append (t->payload, keep->data, keep->len);
+    g_byte_array_unref (keep);
+    before = 0;
+    t->discont_pending = TRUE;
+  }
+  if (t->discont_pending) {
+    /* Re-anchor the grid so the new segment is a full one. */
+    t->anchor = dts;
+    t->anchor_msn = t->next_msn;
+  }
+
+  /* A video stream can only start (or restart) at a keyframe. */
+  if (t->is_video && t->waiting_for_keyframe && !t->cur) {
+    if (!sync) {
+      g_byte_array_set_size (t->payload, before);
+      if (t->keyframe_requested_for != G_MAXINT64 &&
+          t->hooks.request_keyframe && t->config.keyframe_requests) {
+        t->hooks.request_keyframe (t->hooks.user_data, GST_CLOCK_TIME_NONE);
+        t->keyframe_requested_for = G_MAXINT64;
+      }
+      GST_LOG ("%s: dropping delta frame before the first keyframe", t->name);
+      return TRUE;
+    }
+    t->waiting_for_keyframe = FALSE;
+  }
+  if (t->is_video && !t->codec_data) {
+    g_byte_array_set_size (t->payload, before);
+    return TRUE;
+  }
+
+  if (!t->have_anchor) {
+    /* The grid is the element's, so segment n of every rendition covers the
+     * same media time; a track that starts late joins at the segment number
+     * its first sample falls in. */
+    t->have_anchor = TRUE;
+    t->anchor =
+        t->hooks.anchor ? t->hooks.anchor (t->hooks.user_data, dts) : dts;
+    t->anchor_msn = 0;
+    if (dts > t->anchor)
+      t->next_msn =
+          (guint64)((dts - t->anchor) / (gint64)t->config.target_duration);
+  }
+
+  est = GST_BUFFER_DURATION_IS_VALID (buffer)
+            ? (gint64)GST_BUFFER_DURATION (buffer)
+        : t->nominal_duration ? (gint64)t->nominal_duration
+        : t->have_last        ? MAX (dts - t->last_dts, 1)
+                              : (gint64)(GST_SECOND / 30);
+
+  /* Fix the duration of the previous sample now that its successor is
+   * here. */
+  if (t->samples->len > 0) {
+    LlHlsSample *prev =
+        &g_array_index (t->samples, LlHlsSample, t->samples->len - 1);
+    prev->duration = MAX (dts - prev->dts, 1);
+  }
+
+  if (t->cur) {
+    gint64 boundary = llhls_boundary (t, t->cur->msn + 1);
+    gint64 seg_len_after = dts + est - t->cur->start;
+    gint64 max_len =
+        (gint64)t->target_seconds * GST_SECOND + GST_SECOND / 2 - GST_MSECOND;
+
+    if (t->is_video) {
+      if (sync && dts >= boundary - (gint64)t->part_target)
+        cut = TRUE;
+      else if (seg_len_after > max_len) {
+        GST_INFO ("%s: no keyframe in time, cutting segment %" G_GUINT64_FORMAT
+                  " without one",
+                  t->name, t->cur->msn + 1);
+        cut = TRUE;
+      }
+      /* Ask for the keyframe one part ahead, so it lands on the boundary. */
+      if (!cut && t->config.keyframe_requests && t->hooks.request_keyframe &&
+          dts >= boundary - (gint64)t->part_target - est &&
+          t->keyframe_requested_for != boundary) {
+        t->keyframe_requested_for = boundary;
+        t->hooks.request_keyframe (t->hooks.user_data, (GstClockTime)boundary);
+      }
+    } else {
+      if (dts + est / 2 >= boundary || seg_len_after > max_len)
+        cut = TRUE;
+    }
+  }
+
+  if (cut) {
+    GByteArray *keep = g_byte_array_new ();
+    g_byte_array_append (keep, t->payload->data + before,
+                         t->payload->len - before);
+    g_byte_array_set_size (t->payload, before);
+    if (!llhls_track_close_segment (t, error)) {
+      g_byte_array_unref (keep);
+      return FALSE;
+    }
+    g_byte_array_append (t->payload, keep->data, keep->len);
+    g_byte_array_unref (keep);
+    before = 0;
+  } else if (t->cur && t->samples->len > 0) {
+    /* The part closes before this sample only if it would overflow. */
+    LlHlsSample *first = &g_array_index (t->samples, LlHlsSample, 0);
+    gint64 filled = dts - first->dts;
+    /* A keyframe opens its own (independent) part when the part before it
+     * is full enough to meet the 85% rule. */
+    if (dts + est - first->dts > (gint64)t->part_target + GST_MSECOND ||
+        (t->is_video && sync && filled * 100 >= (gint64)t->part_target * 85)) {
+      GByteArray *keep = g_byte_array_new ();
+      g_byte_array_append (keep, t->payload->data + before,
+                           t->payload->len - before);
+      g_byte_array_set_size (t->payload, before);
+      if (!llhls_track_write_part (t, error)) {
+        g_byte_array_unref (keep);
+        return FALSE;
+      }
+      g_byte_array_append (t->payload, keep->data, keep->len);
+      g_byte_array_unref (keep);
+      before = 0;
+    }
+  }
+
+  if (!t->cur) {
+    gint64 pdt = t->hooks.wallclock
+                     ? t->hooks.wallclock (t->hooks.user_data, buffer, dts)
+                     : g_get_real_time () * 1000;
+    if (!llhls_track_open_segment (t, dts, pdt, sync, error))
+      return FALSE;
+  }
+
+  s.dts = dts;
+  s.pts = pts;
+  s.duration = est;
+  s.size = t->payload->len - before;
+  s.sync = sync;
+  g_array_append_val (t->samples, s);
+  t->last_dts = dts;
+  t->expected_dts = dts + est;
+  t->have_last = TRUE;
+
+  /* Publish the part as soon as the next sample could not fit in it. */
+  {
+    LlHlsSample *first = &g_array_index (t->samples, LlHlsSample, 0);
+    if (dts + 2 * est - first->dts > (gint64)t->part_target + GST_MSECOND)
+      return llhls_track_write_part (t, error);
+  }
+  return TRUE;
+}
+
+void
+llhls_track_mark_discontinuity (LlHlsTrack *t)
+{
+  t->discont_pending = TRUE;
+  t->have_last = FALSE;
+}
+
+void
+llhls_track_add_metadata (LlHlsTrack *t, GstClockTime running_time,
+                          GstClockTime duration, guint32 id, GBytes *id3)
+{
+  LlHlsMetadata *m = g_new0 (LlHlsMetadata, 1);
+  GList *l;
+
+  m->running_time = running_time;
+  m->duration = duration;
+  m->id = id;
+  m->id3 = g_bytes_ref (id3);
+  /* Keep the queue ordered by time; events usually arrive in order. */
+  g_mutex_lock (&t->meta_lock);
+  for (l = t->metadata.tail; l; l = l->prev) {
+    LlHlsMetadata *o = l->data;
+    if (o->running_time <= running_time)
+      break;
+  }
+  if (l)
+    g_queue_insert_after (&t->metadata, l, m);
+  else
+    g_queue_push_head (&t->metadata, m);
+  g_mutex_unlock (&t->meta_lock);
+}
+
+gboolean
+llhls_track_finish (LlHlsTrack *t, gboolean end_list, GError **error)
+{
+  if (t->ended)
+    return TRUE;
+  if (end_list)
+    t->ended = TRUE;
+  if (!llhls_track_close_segment (t, error))
+    return FALSE;
+  if (!end_list)
+    return TRUE;
+  if (t->config.playlist_type == GST_LL_HLS_PLAYLIST_TYPE_VOD) {
+    /* A finished recording is an on-demand asset: parts are not listed any
+     * more, so their files go. */
+    for (GList *l = t->segments.head; l; l = l->next) {
+      LlHlsSegment *seg = l->data;
+      if (!seg->parts_deleted)
+        llhls_track_delete_parts (t, seg);
+    }
+  }
+  return llhls_track_write_playlist (t, error);
+}
+
+/* ---------------------------------------------------------------- info */
+
+const gchar *
+llhls_track_name (const LlHlsTrack *t)
+{
+  return t->name;
+}
+
+gboolean
+llhls_track_is_video (const LlHlsTrack *t)
+{
+  return t->is_video;
+}
+
+gboolean
+llhls_track_is_published (const LlHlsTrack *t)
+{
+  LlHlsTrack *mt = (LlHlsTrack *)t;
+  gboolean r;
+
+  g_mutex_lock (&mt->info_lock);
+  r = t->published;
+  g_mutex_unlock (&mt->info_lock);
+  return r;
+}
+
+gchar *
+llhls_track_dup_codec_string (const LlHlsTrack *t)
+{
+  LlHlsTrack *mt = (LlHlsTrack *)t;
+  gchar *r;
+
+  g_mutex_lock (&mt->info_lock);
+  r = g_strdup (t->codec_string);
+  g_mutex_unlock (&mt->info_lock);
+  return r;
+}
+
+void
+llhls_track_get_video_info (const LlHlsTrack *t, guint *width, guint *height,
+                            gint *fps_n, gint *fps_d)
+{
+  LlHlsTrack *mt = (LlHlsTrack *)t;
+
+  g_mutex_lock (&mt->info_lock);
+  *width = t->width;
+  *height = t->height;
+  *fps_n = t->fps_n;
+  *fps_d = t->fps_d;
+  g_mutex_unlock (&mt->info_lock);
+}
+
+guint
+llhls_track_channels (const LlHlsTrack *t)
+{
+  return t->channels;
+}
+
+void
+llhls_track_get_bandwidth (const LlHlsTrack *t, guint64 *peak, guint64 *average)
+{
+  LlHlsTrack *mt = (LlHlsTrack *)t;
+
+  g_mutex_lock (&mt->info_lock);
+  *average = t->total_duration > 0
+                 ? gst_util_uint64_scale (t->total_bytes * 8, GST_SECOND,
+                                          t->total_duration)
+                 : 0;
+  /* Before the first complete segment the average is the best estimate. */
+  *peak = MAX (t->peak_bps, *average);
+  g_mutex_unlock (&mt->info_lock);
+}
