@@ -13,6 +13,7 @@ packages=(
   build-essential meson ninja-build pkg-config git clang clang-format libclang-rt-14-dev
   # libraries
   libglib2.0-dev libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev libgstreamer-plugins-bad1.0-dev
+  libsoup-3.0-dev libjson-glib-dev
   # GStreamer runtime: elements used by pipelines, tests and benchmarks
   gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad
   gstreamer1.0-plugins-ugly gstreamer1.0-libav
