@@ -89,7 +89,7 @@ if CC=clang meson setup build/fuzz -Dfuzzing=true -Dbenchmarks=false >/dev/null 
       failed=$((failed + 1)); status=1
     fi
     rm -rf "$corpus"
-  done < build/fuzz/fuzz-targets.txt
+  done < build/fuzz/tests/fuzz-targets.txt
 else
   status=1
   failed=$((failed + 1))

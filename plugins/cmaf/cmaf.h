@@ -56,10 +56,10 @@ typedef struct {
 
 /* One media sample (an access unit / audio frame) of a fragment. */
 typedef struct {
-  guint32 duration;   /* in the track's timescale */
-  guint32 size;       /* bytes in mdat */
-  gint32 cts_offset;  /* presentation minus decode time, in the timescale */
-  gboolean sync;      /* a sync sample (IDR for H.264; every audio frame) */
+  guint32 duration;  /* in the track's timescale */
+  guint32 size;      /* bytes in mdat */
+  gint32 cts_offset; /* presentation minus decode time, in the timescale */
+  gboolean sync;     /* a sync sample (IDR for H.264; every audio frame) */
 } GcCmafSample;
 
 /* One movie fragment: moof (mfhd, traf(tfhd, tfdt, trun)) then mdat. */
@@ -67,7 +67,7 @@ typedef struct {
   guint32 sequence_number; /* mfhd, >= 1, increasing within a track */
   guint64 decode_time;     /* tfdt baseMediaDecodeTime, in the timescale */
   const GcCmafSample *samples;
-  guint n_samples;         /* >= 1 */
+  guint n_samples; /* >= 1 */
 } GcCmafFragment;
 
 /* An 'emsg' version 1 box (ISO/IEC 23009-1 5.10.3.3). */
@@ -155,8 +155,8 @@ gchar *gc_cmaf_codec_string (const GcCmafTrack *track, GError **error);
  *
  * Returns: %TRUE, or %FALSE with @error set when no NAL unit was found.
  */
-gboolean gc_h264_annexb_to_avc (const guint8 *data, gsize size,
-                                GByteArray *out, GError **error);
+gboolean gc_h264_annexb_to_avc (const guint8 *data, gsize size, GByteArray *out,
+                                GError **error);
 
 /**
  * gc_h264_avcc_from_annexb:
