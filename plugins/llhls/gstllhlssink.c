@@ -54,6 +54,9 @@
 GST_DEBUG_CATEGORY (gst_ll_hls_sink_debug);
 #define GST_CAT_DEFAULT gst_ll_hls_sink_debug
 
+/* Segment starts of the reference rendition remembered for followers. */
+#define REF_CUTS 16
+
 #define DEFAULT_LOCATION NULL
 #define DEFAULT_TARGET_DURATION 2
 #define DEFAULT_PART_DURATION 200
@@ -82,6 +85,8 @@ typedef struct {
   GstSegment segment;
   gboolean eos;
   gboolean started;
+  gboolean flushing; /* guarded by the element's lock */
+  gint live;         /* upstream is live: -1 unknown, 0, 1 */
   guint keyframe_count;
   GQueue pending_metadata; /* GstStructure*, waiting for a running time */
 } GstLlHlsPadData;
@@ -106,6 +111,17 @@ struct _GstLlHlsSink {
   LlHlsConfig config;
   gboolean have_anchor;
   gint64 anchor; /* running time of segment 0's start */
+  /* What the reference rendition (the first video pad) did: where its
+   * recent segments started, how far it got, whether it ended. */
+  struct {
+    guint64 msn;
+    gint64 dts;
+    gint64 pdt;
+  } ref_cuts[REF_CUTS];
+  guint ref_cut_count;
+  GCond ref_cond; /* signalled when any of the ref_* fields change */
+  gint64 ref_progress;
+  gboolean ref_ended;
   gboolean have_wall;
   gint64 wall_anchor; /* ns since the epoch at running time rt_anchor */
   gint64 rt_anchor;
@@ -166,20 +182,153 @@ gst_ll_hls_sink_request_keyframe (gpointer user_data, GstClockTime rt)
   gst_pad_push_event (pd->pad, ev);
 }
 
-static gint64
-gst_ll_hls_sink_anchor (gpointer user_data, gint64 dts)
+/* Called with self->lock held. */
+static GstLlHlsPadData *
+gst_ll_hls_sink_reference_pad (GstLlHlsSink *self)
+{
+  for (GList *l = self->pads; l; l = l->next) {
+    GstLlHlsPadData *pd = l->data;
+    if (llhls_track_is_video (pd->track))
+      return pd;
+  }
+  return NULL;
+}
+
+static gboolean
+gst_ll_hls_sink_anchor (gpointer user_data, gboolean is_video, gint64 dts,
+                        gint64 *anchor)
 {
   GstLlHlsSink *self = ((GstLlHlsPadData *)user_data)->sink;
-  gint64 r;
+  gboolean known;
 
   g_mutex_lock (&self->lock);
-  if (!self->have_anchor) {
+  if (!self->have_anchor &&
+      (is_video || gst_ll_hls_sink_reference_pad (self) == NULL)) {
     self->have_anchor = TRUE;
     self->anchor = dts;
   }
-  r = self->anchor;
+  known = self->have_anchor;
+  *anchor = self->anchor;
   g_mutex_unlock (&self->lock);
-  return r;
+  return known;
+}
+
+static void
+gst_ll_hls_sink_segment_started (gpointer user_data, guint64 msn, gint64 dts,
+                                 gint64 pdt)
+{
+  GstLlHlsPadData *pd = user_data;
+  GstLlHlsSink *self = pd->sink;
+
+  g_mutex_lock (&self->lock);
+  if (gst_ll_hls_sink_reference_pad (self) == pd) {
+    guint i = self->ref_cut_count++ % REF_CUTS;
+    self->ref_cuts[i].msn = msn;
+    self->ref_cuts[i].dts = dts;
+    self->ref_cuts[i].pdt = pdt;
+    self->ref_progress = dts;
+    g_cond_broadcast (&self->ref_cond);
+  }
+  g_mutex_unlock (&self->lock);
+}
+
+static void
+gst_ll_hls_sink_progress (gpointer user_data, gint64 dts)
+{
+  GstLlHlsPadData *pd = user_data;
+  GstLlHlsSink *self = pd->sink;
+
+  g_mutex_lock (&self->lock);
+  if (gst_ll_hls_sink_reference_pad (self) == pd) {
+    self->ref_progress = dts;
+    g_cond_broadcast (&self->ref_cond);
+  }
+  g_mutex_unlock (&self->lock);
+}
+
+static void
+gst_ll_hls_sink_ended (gpointer user_data)
+{
+  GstLlHlsPadData *pd = user_data;
+  GstLlHlsSink *self = pd->sink;
+
+  g_mutex_lock (&self->lock);
+  if (gst_ll_hls_sink_reference_pad (self) == pd) {
+    self->ref_ended = TRUE;
+    g_cond_broadcast (&self->ref_cond);
+  }
+  g_mutex_unlock (&self->lock);
+}
+
+/* Audio waits for the reference video to catch up, as a muxer would, so it
+ * can follow the video's cuts without holding much unpublished: it may run
+ * one part target ahead. Live streams wait briefly and never before the
+ * video started (audio before the first keyframe is dropped); non-live
+ * streams also wait for the video to start. A reference that stalls never
+ * blocks the audio for long. As with any muxer, audio and video coming
+ * from one demuxer thread need a queue each. */
+static void
+gst_ll_hls_sink_wait_for_reference (gpointer user_data, gint64 dts)
+{
+  GstLlHlsPadData *pd = user_data;
+  GstLlHlsSink *self = pd->sink;
+  gboolean live = pd->live != 0;
+  gint64 ahead = (gint64)self->config.part_target;
+  gint64 deadline = g_get_monotonic_time () +
+                    (live ? 3 * (gint64)self->config.part_target / 1000
+                          : 5 * G_TIME_SPAN_SECOND);
+
+  g_mutex_lock (&self->lock);
+  while (self->running && !pd->flushing && !self->ref_ended &&
+         gst_ll_hls_sink_reference_pad (self) != NULL) {
+    if (self->ref_progress == G_MININT64) {
+      if (live)
+        break;
+    } else if (self->ref_progress + ahead >= dts) {
+      break;
+    }
+    if (!g_cond_wait_until (&self->ref_cond, &self->lock, deadline)) {
+      GST_DEBUG_OBJECT (pd->pad, "video reference late, going on");
+      break;
+    }
+  }
+  g_mutex_unlock (&self->lock);
+}
+
+static LlHlsRefState
+gst_ll_hls_sink_reference (gpointer user_data, guint64 msn, gint64 *time,
+                           gint64 *pdt)
+{
+  GstLlHlsSink *self = ((GstLlHlsPadData *)user_data)->sink;
+  LlHlsRefState st = LLHLS_REF_PENDING;
+  guint64 last_msn = 0;
+  gboolean any;
+
+  g_mutex_lock (&self->lock);
+  if (gst_ll_hls_sink_reference_pad (self) == NULL) {
+    g_mutex_unlock (&self->lock);
+    return LLHLS_REF_NONE;
+  }
+  any = self->ref_cut_count > 0;
+  if (any)
+    last_msn = self->ref_cuts[(self->ref_cut_count - 1) % REF_CUTS].msn;
+  if (any && msn <= last_msn) {
+    st = LLHLS_REF_NONE; /* too old to be remembered: follow the grid */
+    for (guint i = 0; i < MIN (self->ref_cut_count, REF_CUTS); i++) {
+      if (self->ref_cuts[i].msn == msn) {
+        *time = self->ref_cuts[i].dts;
+        *pdt = self->ref_cuts[i].pdt;
+        st = LLHLS_REF_KNOWN;
+        break;
+      }
+    }
+  } else if (self->ref_ended) {
+    st = LLHLS_REF_ENDED;
+  } else {
+    *time = any ? self->ref_progress : G_MININT64;
+  }
+  g_mutex_unlock (&self->lock);
+  return st;
 }
 
 static gint64
@@ -352,6 +501,11 @@ gst_ll_hls_sink_new_track (GstLlHlsPadData *pd, gboolean video)
       .request_keyframe = video ? gst_ll_hls_sink_request_keyframe : NULL,
       .wallclock = gst_ll_hls_sink_wallclock,
       .anchor = gst_ll_hls_sink_anchor,
+      .segment_started = gst_ll_hls_sink_segment_started,
+      .progress = gst_ll_hls_sink_progress,
+      .ended = gst_ll_hls_sink_ended,
+      .reference = video ? NULL : gst_ll_hls_sink_reference,
+      .wait_for_reference = video ? NULL : gst_ll_hls_sink_wait_for_reference,
       .published = gst_ll_hls_sink_published,
       .user_data = pd,
   };
@@ -484,7 +638,16 @@ gst_ll_hls_sink_sink_event (GstPad *pad, GstObject *parent, GstEvent *event)
         ret = FALSE;
       }
       break;
+    case GST_EVENT_FLUSH_START:
+      g_mutex_lock (&self->lock);
+      pd->flushing = TRUE;
+      g_cond_broadcast (&self->ref_cond);
+      g_mutex_unlock (&self->lock);
+      break;
     case GST_EVENT_FLUSH_STOP:
+      g_mutex_lock (&self->lock);
+      pd->flushing = FALSE;
+      g_mutex_unlock (&self->lock);
       gst_segment_init (&pd->segment, GST_FORMAT_UNDEFINED);
       llhls_track_mark_discontinuity (pd->track);
       break;
@@ -528,6 +691,13 @@ gst_ll_hls_sink_chain (GstPad *pad, GstObject *parent, GstBuffer *buffer)
   gint64 dts, pts;
   g_autoptr (GError) err = NULL;
 
+  /* Data before caps cannot be packaged: refuse it like a base sink does,
+   * before the segment check below would drop it silently. */
+  if (!gst_pad_has_current_caps (pad)) {
+    GST_WARNING_OBJECT (pad, "buffer before caps");
+    gst_buffer_unref (buffer);
+    return GST_FLOW_NOT_NEGOTIATED;
+  }
   if (!GST_CLOCK_TIME_IS_VALID (ts_dts) ||
       pd->segment.format != GST_FORMAT_TIME) {
     GST_WARNING_OBJECT (pad, "dropping buffer without timestamp or segment");
@@ -544,6 +714,15 @@ gst_ll_hls_sink_chain (GstPad *pad, GstObject *parent, GstBuffer *buffer)
   }
   dts = sign_d > 0 ? (gint64)dts_abs : -(gint64)dts_abs;
   pts = sign_p > 0 ? (gint64)pts_abs : -(gint64)pts_abs;
+
+  if (pd->live < 0) {
+    GstQuery *q = gst_query_new_latency ();
+    gboolean live = FALSE;
+    if (gst_pad_peer_query (pad, q))
+      gst_query_parse_latency (q, &live, NULL, NULL);
+    gst_query_unref (q);
+    pd->live = live;
+  }
 
   while (!g_queue_is_empty (&pd->pending_metadata)) {
     GstStructure *s = g_queue_pop_head (&pd->pending_metadata);
@@ -598,6 +777,7 @@ gst_ll_hls_sink_request_new_pad (GstElement *element, GstPadTemplate *templ,
   pd->sink = self;
   pd->pad = pad;
   gst_segment_init (&pd->segment, GST_FORMAT_UNDEFINED);
+  pd->live = -1;
   g_queue_init (&pd->pending_metadata);
   pd->track = gst_ll_hls_sink_new_track (pd, video);
   gst_pad_set_element_private (pad, pd);
@@ -643,7 +823,13 @@ gst_ll_hls_sink_release_pad (GstElement *element, GstPad *pad)
   g_autoptr (GError) err = NULL;
 
   /* A rendition removed while playing is finished like at EOS: its playlist
-   * gets EXT-X-ENDLIST and it leaves the multivariant playlist. */
+   * gets EXT-X-ENDLIST and it leaves the multivariant playlist. A pad
+   * waiting for the video is woken first, or taking its stream lock would
+   * wait forever. */
+  g_mutex_lock (&self->lock);
+  pd->flushing = TRUE;
+  g_cond_broadcast (&self->ref_cond);
+  g_mutex_unlock (&self->lock);
   GST_PAD_STREAM_LOCK (pad);
   if (pd->started && !llhls_track_finish (pd->track, TRUE, &err))
     GST_ELEMENT_WARNING (self, RESOURCE, WRITE, ("%s", err->message), (NULL));
@@ -652,6 +838,7 @@ gst_ll_hls_sink_release_pad (GstElement *element, GstPad *pad)
   g_mutex_lock (&self->lock);
   self->pads = g_list_remove (self->pads, pd);
   gst_ll_hls_sink_update_multivariant (self);
+  g_cond_broadcast (&self->ref_cond);
   g_mutex_unlock (&self->lock);
 
   gst_pad_set_active (pad, FALSE);
@@ -689,6 +876,9 @@ gst_ll_hls_sink_start (GstLlHlsSink *self)
 
   self->have_anchor = FALSE;
   self->have_wall = FALSE;
+  self->ref_cut_count = 0;
+  self->ref_progress = G_MININT64;
+  self->ref_ended = FALSE;
   g_clear_pointer (&self->multivariant, g_free);
   self->running = TRUE;
   if (g_mkdir_with_parents (self->run_location, 0755) != 0) {
@@ -730,6 +920,7 @@ gst_ll_hls_sink_stop (GstLlHlsSink *self)
         pd, g_str_has_prefix (GST_PAD_NAME (pd->pad), "video_"));
     pd->started = FALSE;
     pd->eos = FALSE;
+    pd->live = -1;
     gst_segment_init (&pd->segment, GST_FORMAT_UNDEFINED);
     g_queue_clear_full (&pd->pending_metadata,
                         (GDestroyNotify)gst_structure_free);
@@ -746,6 +937,15 @@ gst_ll_hls_sink_change_state (GstElement *element, GstStateChange transition)
   if (transition == GST_STATE_CHANGE_READY_TO_PAUSED &&
       !gst_ll_hls_sink_start (self))
     return GST_STATE_CHANGE_FAILURE;
+
+  if (transition == GST_STATE_CHANGE_PAUSED_TO_READY) {
+    /* Wake audio pads waiting for the video before their pads are
+     * deactivated (which takes their stream locks). */
+    g_mutex_lock (&self->lock);
+    self->running = FALSE;
+    g_cond_broadcast (&self->ref_cond);
+    g_mutex_unlock (&self->lock);
+  }
 
   ret = GST_ELEMENT_CLASS (parent_class)->change_state (element, transition);
   if (ret == GST_STATE_CHANGE_FAILURE)
@@ -841,6 +1041,7 @@ gst_ll_hls_sink_finalize (GObject *object)
   g_free (self->run_location);
   g_free (self->multivariant);
   g_mutex_clear (&self->lock);
+  g_cond_clear (&self->ref_cond);
   G_OBJECT_CLASS (parent_class)->finalize (object);
 }
 
@@ -935,5 +1136,6 @@ gst_ll_hls_sink_init (GstLlHlsSink *self)
   self->keyframe_requests = DEFAULT_KEYFRAME_REQUESTS;
   self->playlist_type = DEFAULT_PLAYLIST_TYPE;
   g_mutex_init (&self->lock);
+  g_cond_init (&self->ref_cond);
   GST_OBJECT_FLAG_SET (self, GST_ELEMENT_FLAG_SINK);
 }

@@ -67,6 +67,7 @@ typedef struct {
   gint64 dts;
   gint64 pts;
   gint64 duration; /* estimate until the next sample arrives */
+  gint64 pdt;      /* wall-clock capture time, ns since the epoch */
   guint32 size;
   gboolean sync;
 } LlHlsSample;
@@ -639,6 +640,7 @@ llhls_track_apply_retention (LlHlsTrack *t, gint64 edge)
   gboolean sliding = t->config.playlist_type == GST_LL_HLS_PLAYLIST_TYPE_LIVE;
   guint keep_files = MAX (t->config.max_files, t->config.window);
   guint64 last_msn;
+  gint64 listed;
   const LlHlsSegment *tail = g_queue_peek_tail (&t->segments);
 
   if (!tail)
@@ -656,10 +658,18 @@ llhls_track_apply_retention (LlHlsTrack *t, gint64 edge)
   if (!sliding)
     return;
 
-  /* The playlist lists `window` complete segments; files of older ones stay
+  /* The playlist lists `window` complete segments, and never less than
+   * three target durations (RFC 8216bis 6.2.2); files of older ones stay
    * on disk until max-files, for players that loaded an older playlist. */
+  listed = 0;
+  for (GList *l = t->segments.head; l; l = l->next)
+    listed += ((LlHlsSegment *)l->data)->duration;
   while (g_queue_get_length (&t->segments) > MAX (t->config.window, 1)) {
-    LlHlsSegment *old = g_queue_pop_head (&t->segments);
+    LlHlsSegment *old = g_queue_peek_head (&t->segments);
+    if (listed - old->duration < (gint64)(3 * t->config.target_duration))
+      break;
+    g_queue_pop_head (&t->segments);
+    listed -= old->duration;
     if (!old->parts_deleted)
       llhls_track_delete_parts (t, old);
     if (old->discontinuity)
@@ -668,8 +678,10 @@ llhls_track_apply_retention (LlHlsTrack *t, gint64 edge)
   }
   if (last_msn + 1 > keep_files) {
     guint64 stale = last_msn + 1 - keep_files;
-    /* Only the segment that just fell out of max-files needs deleting. */
-    if (stale > 0) {
+    const LlHlsSegment *head = g_queue_peek_head (&t->segments);
+    /* Only the segment that just fell out of max-files needs deleting, and
+     * never one the playlist still lists. */
+    if (stale > 0 && stale - 1 < head->msn) {
       g_autofree gchar *n =
           g_strdup_printf ("seg-%" G_GUINT64_FORMAT ".m4s", stale - 1);
       llhls_file_remove (t->dir, n);
@@ -689,10 +701,10 @@ llhls_track_account (LlHlsTrack *t, const LlHlsSegment *seg)
   g_mutex_unlock (&t->info_lock);
 }
 
-/* Writes the open part's samples: emsg boxes due, moof + mdat, to its own
- * file and to the end of the segment file. */
+/* Writes the first @n samples of the open part: emsg boxes due, moof + mdat,
+ * to its own file and to the end of the segment file. */
 static gboolean
-llhls_track_write_part (LlHlsTrack *t, GError **error)
+llhls_track_write_part_n (LlHlsTrack *t, guint n, GError **error)
 {
   LlHlsSegment *seg = t->cur;
   LlHlsSample *first;
@@ -703,13 +715,16 @@ llhls_track_write_part (LlHlsTrack *t, GError **error)
   g_autofree gchar *name = NULL;
   g_autoptr (GError) err = NULL;
 
-  if (t->samples->len == 0)
+  gsize bytes = 0;
+
+  n = MIN (n, t->samples->len);
+  if (n == 0)
     return TRUE;
   g_assert (seg);
 
   first = &g_array_index (t->samples, LlHlsSample, 0);
-  cs = g_new0 (GcCmafSample, t->samples->len);
-  for (guint i = 0; i < t->samples->len; i++) {
+  cs = g_new0 (GcCmafSample, n);
+  for (guint i = 0; i < n; i++) {
     LlHlsSample *s = &g_array_index (t->samples, LlHlsSample, i);
     gint64 next = s->dts + s->duration;
     guint64 a = llhls_ticks (t, s->dts), b = llhls_ticks (t, next);
@@ -717,10 +732,10 @@ llhls_track_write_part (LlHlsTrack *t, GError **error)
     cs[i].size = s->size;
     cs[i].sync = s->sync;
     cs[i].cts_offset = (gint32)((gint64)llhls_ticks (t, s->pts) - (gint64)a);
+    bytes += s->size;
   }
   {
-    LlHlsSample *last =
-        &g_array_index (t->samples, LlHlsSample, t->samples->len - 1);
+    LlHlsSample *last = &g_array_index (t->samples, LlHlsSample, n - 1);
     end = last->dts + last->duration;
   }
 
@@ -757,7 +772,7 @@ llhls_track_write_part (LlHlsTrack *t, GError **error)
   frag.sequence_number = ++t->fragment_seq;
   frag.decode_time = llhls_ticks (t, first->dts);
   frag.samples = cs;
-  frag.n_samples = t->samples->len;
+  frag.n_samples = n;
   if (!gc_cmaf_write_fragment (t->scratch, 1, &frag, NULL, &err)) {
     g_set_error (error, GST_STREAM_ERROR, GST_STREAM_ERROR_MUX,
                  "%s: cannot write fragment: %s", t->name, err->message);
@@ -768,23 +783,23 @@ llhls_track_write_part (LlHlsTrack *t, GError **error)
   part.start = first->dts;
   part.duration = end - first->dts;
   part.independent = first->sync;
-  part.size = t->scratch->len + t->payload->len;
+  part.size = t->scratch->len + bytes;
   name = g_strdup_printf ("part-%" G_GUINT64_FORMAT ".%u.m4s", seg->msn,
                           part.index);
   if (!llhls_file_write_atomic (t->dir, name, t->scratch->data, t->scratch->len,
-                                t->payload->data, t->payload->len, error))
+                                t->payload->data, bytes, error))
     return FALSE;
   if (!llhls_file_append (t->seg_fd, t->seg_tmp, t->scratch->data,
                           t->scratch->len, error) ||
-      !llhls_file_append (t->seg_fd, t->seg_tmp, t->payload->data,
-                          t->payload->len, error))
+      !llhls_file_append (t->seg_fd, t->seg_tmp, t->payload->data, bytes,
+                          error))
     return FALSE;
 
   g_array_append_val (seg->parts, part);
   seg->duration = end - seg->start;
   seg->size += part.size;
-  g_array_set_size (t->samples, 0);
-  g_byte_array_set_size (t->payload, 0);
+  g_array_remove_range (t->samples, 0, n);
+  g_byte_array_remove_range (t->payload, 0, bytes);
 
   if (!llhls_track_write_playlist (t, error))
     return FALSE;
@@ -797,6 +812,12 @@ llhls_track_write_part (LlHlsTrack *t, GError **error)
   if (t->hooks.published)
     t->hooks.published (t->hooks.user_data);
   return TRUE;
+}
+
+static gboolean
+llhls_track_write_part (LlHlsTrack *t, GError **error)
+{
+  return llhls_track_write_part_n (t, t->samples->len, error);
 }
 
 static gboolean
@@ -848,8 +869,30 @@ llhls_track_open_segment (LlHlsTrack *t, gint64 dts, gint64 pdt,
   return TRUE;
 }
 
+/* How many of the unpublished samples, from the first, fit in one part. */
+static guint
+llhls_track_part_fit (const LlHlsTrack *t, guint limit)
+{
+  const LlHlsSample *first;
+  guint n = 0;
+
+  if (t->samples->len == 0)
+    return 0;
+  first = &g_array_index (t->samples, LlHlsSample, 0);
+  limit = MIN (limit, t->samples->len);
+  while (n < limit) {
+    const LlHlsSample *s = &g_array_index (t->samples, LlHlsSample, n);
+    if (n > 0 && s->dts + s->duration - first->dts >
+                     (gint64)t->part_target + GST_MSECOND)
+      break;
+    n++;
+  }
+  return n;
+}
+
+/* Closes the open segment, whose parts are all written. */
 static gboolean
-llhls_track_close_segment (LlHlsTrack *t, GError **error)
+llhls_track_finalize_segment (LlHlsTrack *t, GError **error)
 {
   g_autofree gchar *final = NULL;
   LlHlsSegment *seg;
@@ -857,8 +900,6 @@ llhls_track_close_segment (LlHlsTrack *t, GError **error)
 
   if (!t->cur)
     return TRUE;
-  if (!llhls_track_write_part (t, error))
-    return FALSE;
   if (t->cur->parts->len == 0) {
     llhls_track_drop_open_segment (t);
     t->next_msn--;
@@ -887,14 +928,22 @@ llhls_track_close_segment (LlHlsTrack *t, GError **error)
   return llhls_track_write_playlist (t, error);
 }
 
-/* ---------------------------------------------------------------- push */
-
-static gint64
-llhls_boundary (const LlHlsTrack *t, guint64 msn)
+/* Writes every unpublished sample, in parts no longer than the part target,
+ * and closes the open segment. */
+static gboolean
+llhls_track_close_segment (LlHlsTrack *t, GError **error)
 {
-  return t->anchor +
-         (gint64)(msn - t->anchor_msn) * (gint64)t->config.target_duration;
+  if (!t->cur)
+    return TRUE;
+  while (t->samples->len > 0) {
+    if (!llhls_track_write_part_n (t, llhls_track_part_fit (t, G_MAXUINT),
+                                   error))
+      return FALSE;
+  }
+  return llhls_track_finalize_segment (t, error);
 }
+
+/* ---------------------------------------------------------------- push */
 
 static gboolean
 llhls_track_prepare_sample (LlHlsTrack *t, GstBuffer *buffer, GByteArray *out,
@@ -934,6 +983,210 @@ llhls_track_prepare_sample (LlHlsTrack *t, GstBuffer *buffer, GByteArray *out,
   return ok;
 }
 
+static gint64
+llhls_boundary (const LlHlsTrack *t, guint64 msn)
+{
+  return t->anchor +
+         (gint64)(msn - t->anchor_msn) * (gint64)t->config.target_duration;
+}
+
+/* Longest segment allowed: EXTINF rounded must not exceed
+ * EXT-X-TARGETDURATION (RFC 8216bis 4.4.3.1). */
+static gint64
+llhls_max_segment (const LlHlsTrack *t)
+{
+  return (gint64)t->target_seconds * GST_SECOND + GST_SECOND / 2 - GST_MSECOND;
+}
+
+static gboolean
+llhls_track_open_with_first (LlHlsTrack *t, gint64 pdt, GError **error)
+{
+  const LlHlsSample *s0 = &g_array_index (t->samples, LlHlsSample, 0);
+
+  if (!llhls_track_open_segment (t, s0->dts, pdt, s0->sync, error))
+    return FALSE;
+  if (t->is_video && t->hooks.segment_started)
+    t->hooks.segment_started (t->hooks.user_data, t->cur->msn, s0->dts, pdt);
+  return TRUE;
+}
+
+/* Ends the open segment after the first @k unpublished samples; the rest
+ * open the next one. */
+static gboolean
+llhls_track_cut (LlHlsTrack *t, guint k, GError **error)
+{
+  if (!llhls_track_write_part_n (t, k, error) ||
+      !llhls_track_finalize_segment (t, error))
+    return FALSE;
+  if (t->samples->len == 0)
+    return TRUE;
+  return llhls_track_open_with_first (
+      t, g_array_index (t->samples, LlHlsSample, 0).pdt, error);
+}
+
+/* Video (and the reference for audio): cut at a keyframe near the grid
+ * boundary, ask for that keyframe in time, publish parts as they fill. The
+ * newest sample is the last unpublished one. */
+static gboolean
+llhls_track_video_step (LlHlsTrack *t, gint64 est, GError **error)
+{
+  guint n = t->samples->len;
+  const LlHlsSample *last = &g_array_index (t->samples, LlHlsSample, n - 1);
+  const LlHlsSample *first;
+  gint64 dts = last->dts;
+
+  if (!t->cur) {
+    if (!llhls_track_open_with_first (t, last->pdt, error))
+      return FALSE;
+  } else {
+    gint64 boundary = llhls_boundary (t, t->cur->msn + 1);
+    gboolean cut = FALSE;
+
+    if (last->sync && dts >= boundary - (gint64)t->part_target) {
+      cut = TRUE;
+    } else if (dts + est - t->cur->start > llhls_max_segment (t)) {
+      GST_INFO ("%s: no keyframe in time, segment %" G_GUINT64_FORMAT
+                " starts without one",
+                t->name, t->cur->msn + 1);
+      cut = TRUE;
+    } else if (t->config.keyframe_requests && t->hooks.request_keyframe &&
+               dts >= boundary - (gint64)t->part_target - est &&
+               t->keyframe_requested_for != boundary) {
+      /* Asked one part ahead, so the keyframe lands on the boundary. */
+      t->keyframe_requested_for = boundary;
+      t->hooks.request_keyframe (t->hooks.user_data, (GstClockTime)boundary);
+    }
+
+    if (cut) {
+      if (!llhls_track_cut (t, n - 1, error))
+        return FALSE;
+    } else if (n > 1) {
+      gint64 filled;
+      first = &g_array_index (t->samples, LlHlsSample, 0);
+      filled = dts - first->dts;
+      /* The part closes before this sample if it would overflow, or to let
+       * a keyframe open an independent part once the part before it meets
+       * the 85% rule. */
+      if (dts + est - first->dts > (gint64)t->part_target + GST_MSECOND ||
+          (last->sync && filled * 100 >= (gint64)t->part_target * 85)) {
+        if (!llhls_track_write_part_n (t, n - 1, error))
+          return FALSE;
+      }
+    }
+  }
+
+  if (t->hooks.progress)
+    t->hooks.progress (t->hooks.user_data, dts);
+
+  /* Publish the part as soon as the next sample could not fit in it. */
+  first = &g_array_index (t->samples, LlHlsSample, 0);
+  if (dts + 2 * est - first->dts > (gint64)t->part_target + GST_MSECOND)
+    return llhls_track_write_part (t, error);
+  return TRUE;
+}
+
+/* Audio follows the reference rendition's actual cuts, so segment n of
+ * every rendition starts at the same media time. Samples whose segment is
+ * not decided yet are held (not published) until the reference gets there,
+ * for at most one part target past the grid boundary. */
+static gboolean
+llhls_track_follow_step (LlHlsTrack *t, gint64 est, GError **error)
+{
+  while (t->samples->len > 0) {
+    guint n = t->samples->len, k_cut = 0, p;
+    const LlHlsSample *first = &g_array_index (t->samples, LlHlsSample, 0);
+    const LlHlsSample *last = &g_array_index (t->samples, LlHlsSample, n - 1);
+    gint64 cut_at = G_MAXINT64, horizon = G_MAXINT64, rt = 0, rpdt = 0;
+    gint64 grid;
+    LlHlsRefState st;
+
+    if (!t->cur) {
+      st = t->hooks.reference ? t->hooks.reference (t->hooks.user_data,
+                                                    t->next_msn, &rt, &rpdt)
+                              : LLHLS_REF_NONE;
+      if (!llhls_track_open_with_first (
+              t, st == LLHLS_REF_KNOWN ? rpdt : first->pdt, error))
+        return FALSE;
+      continue;
+    }
+
+    grid = llhls_boundary (t, t->cur->msn + 1);
+    st = t->hooks.reference ? t->hooks.reference (t->hooks.user_data,
+                                                  t->cur->msn + 1, &rt, &rpdt)
+                            : LLHLS_REF_NONE;
+    switch (st) {
+      case LLHLS_REF_NONE:
+        cut_at = grid;
+        break;
+      case LLHLS_REF_KNOWN:
+        cut_at = rt;
+        break;
+      case LLHLS_REF_ENDED:
+        break;
+      case LLHLS_REF_PENDING:
+        horizon = MAX (grid - (gint64)t->part_target, rt);
+        if (last->dts >= grid + (gint64)t->part_target) {
+          GST_INFO ("%s: reference late for segment %" G_GUINT64_FORMAT
+                    ", cutting on the grid",
+                    t->name, t->cur->msn + 1);
+          cut_at = grid;
+        }
+        break;
+    }
+    if (cut_at == G_MAXINT64 &&
+        last->dts + est - t->cur->start > llhls_max_segment (t))
+      cut_at = last->dts;
+
+    while (k_cut < n) {
+      const LlHlsSample *s = &g_array_index (t->samples, LlHlsSample, k_cut);
+      if (s->dts + s->duration / 2 >= cut_at)
+        break;
+      k_cut++;
+    }
+
+    if (k_cut == 0) {
+      /* The first unpublished sample already belongs to the next segment. */
+      if (t->cur->parts->len == 0) {
+        /* Nothing was published in this one: renumber it. */
+        guint64 msn = t->cur->msn + 1;
+        llhls_track_drop_open_segment (t);
+        t->next_msn = msn;
+        continue;
+      }
+      if (!llhls_track_finalize_segment (t, error))
+        return FALSE;
+      continue;
+    }
+
+    p = llhls_track_part_fit (t, k_cut);
+    if (p == k_cut && k_cut < n) {
+      /* The segment's final part: decided, whatever its length. */
+      if (!llhls_track_write_part_n (t, p, error))
+        return FALSE;
+      continue;
+    }
+    if (p < k_cut) {
+      const LlHlsSample *s = &g_array_index (t->samples, LlHlsSample, p - 1);
+      if (s->dts + s->duration / 2 >= horizon)
+        break; /* full, but the reference may still cut inside it */
+      if (!llhls_track_write_part_n (t, p, error))
+        return FALSE;
+      continue;
+    }
+    /* Everything fits in one part and no cut is due yet: publish as soon as
+     * the next sample would not fit, or would open the next segment. */
+    if ((last->dts + last->duration + est - first->dts >
+             (gint64)t->part_target + GST_MSECOND ||
+         last->dts + last->duration + est / 2 >= cut_at) &&
+        last->dts + last->duration / 2 < horizon) {
+      if (!llhls_track_write_part_n (t, n, error))
+        return FALSE;
+    }
+    break;
+  }
+  return TRUE;
+}
+
 gboolean
 llhls_track_push (LlHlsTrack *t, GstBuffer *buffer, gint64 dts, gint64 pts,
                   GError **error)
@@ -942,7 +1195,6 @@ llhls_track_push (LlHlsTrack *t, GstBuffer *buffer, gint64 dts, gint64 pts,
   guint before = t->payload->len;
   gint64 est;
   LlHlsSample s = {0};
-  gboolean cut = FALSE;
 
   if (t->ended) {
     g_set_error (error, GST_STREAM_ERROR, GST_STREAM_ERROR_FAILED,
@@ -960,37 +1212,44 @@ llhls_track_push (LlHlsTrack *t, GstBuffer *buffer, gint64 dts, gint64 pts,
     return FALSE;
   }
 
-  /* Timestamps jumping: close what we have; the next segment starts a new
-   * timeline and carries EXT-X-DISCONTINUITY. */
+  est = GST_BUFFER_DURATION_IS_VALID (buffer)
+            ? (gint64)GST_BUFFER_DURATION (buffer)
+        : t->nominal_duration ? (gint64)t->nominal_duration
+        : t->have_last        ? MAX (dts - t->last_dts, 1)
+                              : (gint64)(GST_SECOND / 30);
+
+  if (!t->is_video && t->hooks.wait_for_reference)
+    t->hooks.wait_for_reference (t->hooks.user_data, dts);
+
+  /* Timestamps jumping: the next segment starts a new timeline and carries
+   * EXT-X-DISCONTINUITY. */
   if (t->have_last && (dts < t->expected_dts - (gint64)BACKWARD_TOLERANCE ||
                        dts > t->expected_dts + (gint64)FORWARD_JUMP)) {
     GST_INFO ("%s: timestamp jump %" GST_STIME_FORMAT " -> %" GST_STIME_FORMAT,
               t->name, GST_STIME_ARGS (t->expected_dts), GST_STIME_ARGS (dts));
     t->discont_pending = TRUE;
   }
-  if (t->discont_pending && t->cur) {
-    GByteArray *keep = g_byte_array_new ();
-    g_byte_array_append (keep, t->payload->data + before,
-                         t->payload->len - before);
+  if (t->discont_pending && t->have_anchor) {
+    /* Close what we have, and re-anchor the grid so the new segment is a
+     * full one. */
+    guint held = t->payload->len - before;
+    g_autoptr (GByteArray) keep = g_byte_array_new ();
+
+    g_byte_array_append (keep, t->payload->data + before, held);
     g_byte_array_set_size (t->payload, before);
-    if (!llhls_track_close_segment (t, error)) {
-      g_byte_array_unref (keep);
+    if (!llhls_track_close_segment (t, error))
       return FALSE;
-    }
     g_byte_array_append (t->payload, keep->data, keep->len);
-    g_byte_array_unref (keep);
     before = 0;
-    t->discont_pending = TRUE;
-  }
-  if (t->discont_pending) {
-    /* Re-anchor the grid so the new segment is a full one. */
     t->anchor = dts;
     t->anchor_msn = t->next_msn;
+    if (t->is_video && !sync)
+      t->waiting_for_keyframe = TRUE;
   }
 
   /* A video stream can only start (or restart) at a keyframe. */
   if (t->is_video && t->waiting_for_keyframe && !t->cur) {
-    if (!sync) {
+    if (!sync || !t->codec_data) {
       g_byte_array_set_size (t->payload, before);
       if (t->keyframe_requested_for != G_MAXINT64 &&
           t->hooks.request_keyframe && t->config.keyframe_requests) {
@@ -1002,31 +1261,33 @@ llhls_track_push (LlHlsTrack *t, GstBuffer *buffer, gint64 dts, gint64 pts,
     }
     t->waiting_for_keyframe = FALSE;
   }
-  if (t->is_video && !t->codec_data) {
-    g_byte_array_set_size (t->payload, before);
-    return TRUE;
-  }
 
   if (!t->have_anchor) {
-    /* The grid is the element's, so segment n of every rendition covers the
-     * same media time; a track that starts late joins at the segment number
-     * its first sample falls in. */
+    gint64 anchor = dts;
+
+    /* The grid is the element's, fixed by the first video keyframe, so
+     * segment n of every rendition covers the same media time; a track
+     * that starts late joins at the segment its first sample falls in.
+     * Audio before the first video keyframe is not part of the stream. */
+    if (t->hooks.anchor &&
+        !t->hooks.anchor (t->hooks.user_data, t->is_video, dts, &anchor)) {
+      g_byte_array_set_size (t->payload, before);
+      return TRUE;
+    }
+    if (dts + est / 2 < anchor) {
+      g_byte_array_set_size (t->payload, before);
+      return TRUE;
+    }
     t->have_anchor = TRUE;
-    t->anchor =
-        t->hooks.anchor ? t->hooks.anchor (t->hooks.user_data, dts) : dts;
+    t->anchor = anchor;
     t->anchor_msn = 0;
-    if (dts > t->anchor)
-      t->next_msn =
-          (guint64)((dts - t->anchor) / (gint64)t->config.target_duration);
+    t->next_msn = dts + est / 2 > anchor
+                      ? (guint64)((dts + est / 2 - anchor) /
+                                  (gint64)t->config.target_duration)
+                      : 0;
   }
 
-  est = GST_BUFFER_DURATION_IS_VALID (buffer)
-            ? (gint64)GST_BUFFER_DURATION (buffer)
-        : t->nominal_duration ? (gint64)t->nominal_duration
-        : t->have_last        ? MAX (dts - t->last_dts, 1)
-                              : (gint64)(GST_SECOND / 30);
-
-  /* Fix the duration of the previous sample now that its successor is
+  /* The previous sample's duration is known now that its successor is
    * here. */
   if (t->samples->len > 0) {
     LlHlsSample *prev =
@@ -1034,93 +1295,22 @@ llhls_track_push (LlHlsTrack *t, GstBuffer *buffer, gint64 dts, gint64 pts,
     prev->duration = MAX (dts - prev->dts, 1);
   }
 
-  if (t->cur) {
-    gint64 boundary = llhls_boundary (t, t->cur->msn + 1);
-    gint64 seg_len_after = dts + est - t->cur->start;
-    gint64 max_len =
-        (gint64)t->target_seconds * GST_SECOND + GST_SECOND / 2 - GST_MSECOND;
-
-    if (t->is_video) {
-      if (sync && dts >= boundary - (gint64)t->part_target)
-        cut = TRUE;
-      else if (seg_len_after > max_len) {
-        GST_INFO ("%s: no keyframe in time, cutting segment %" G_GUINT64_FORMAT
-                  " without one",
-                  t->name, t->cur->msn + 1);
-        cut = TRUE;
-      }
-      /* Ask for the keyframe one part ahead, so it lands on the boundary. */
-      if (!cut && t->config.keyframe_requests && t->hooks.request_keyframe &&
-          dts >= boundary - (gint64)t->part_target - est &&
-          t->keyframe_requested_for != boundary) {
-        t->keyframe_requested_for = boundary;
-        t->hooks.request_keyframe (t->hooks.user_data, (GstClockTime)boundary);
-      }
-    } else {
-      if (dts + est / 2 >= boundary || seg_len_after > max_len)
-        cut = TRUE;
-    }
-  }
-
-  if (cut) {
-    GByteArray *keep = g_byte_array_new ();
-    g_byte_array_append (keep, t->payload->data + before,
-                         t->payload->len - before);
-    g_byte_array_set_size (t->payload, before);
-    if (!llhls_track_close_segment (t, error)) {
-      g_byte_array_unref (keep);
-      return FALSE;
-    }
-    g_byte_array_append (t->payload, keep->data, keep->len);
-    g_byte_array_unref (keep);
-    before = 0;
-  } else if (t->cur && t->samples->len > 0) {
-    /* The part closes before this sample only if it would overflow. */
-    LlHlsSample *first = &g_array_index (t->samples, LlHlsSample, 0);
-    gint64 filled = dts - first->dts;
-    /* A keyframe opens its own (independent) part when the part before it
-     * is full enough to meet the 85% rule. */
-    if (dts + est - first->dts > (gint64)t->part_target + GST_MSECOND ||
-        (t->is_video && sync && filled * 100 >= (gint64)t->part_target * 85)) {
-      GByteArray *keep = g_byte_array_new ();
-      g_byte_array_append (keep, t->payload->data + before,
-                           t->payload->len - before);
-      g_byte_array_set_size (t->payload, before);
-      if (!llhls_track_write_part (t, error)) {
-        g_byte_array_unref (keep);
-        return FALSE;
-      }
-      g_byte_array_append (t->payload, keep->data, keep->len);
-      g_byte_array_unref (keep);
-      before = 0;
-    }
-  }
-
-  if (!t->cur) {
-    gint64 pdt = t->hooks.wallclock
-                     ? t->hooks.wallclock (t->hooks.user_data, buffer, dts)
-                     : g_get_real_time () * 1000;
-    if (!llhls_track_open_segment (t, dts, pdt, sync, error))
-      return FALSE;
-  }
-
   s.dts = dts;
   s.pts = pts;
   s.duration = est;
   s.size = t->payload->len - before;
   s.sync = sync;
+  s.pdt = t->hooks.wallclock
+              ? t->hooks.wallclock (t->hooks.user_data, buffer, dts)
+              : g_get_real_time () * 1000;
   g_array_append_val (t->samples, s);
   t->last_dts = dts;
   t->expected_dts = dts + est;
   t->have_last = TRUE;
 
-  /* Publish the part as soon as the next sample could not fit in it. */
-  {
-    LlHlsSample *first = &g_array_index (t->samples, LlHlsSample, 0);
-    if (dts + 2 * est - first->dts > (gint64)t->part_target + GST_MSECOND)
-      return llhls_track_write_part (t, error);
-  }
-  return TRUE;
+  if (t->is_video)
+    return llhls_track_video_step (t, est, error);
+  return llhls_track_follow_step (t, est, error);
 }
 
 void
@@ -1164,6 +1354,8 @@ llhls_track_finish (LlHlsTrack *t, gboolean end_list, GError **error)
     t->ended = TRUE;
   if (!llhls_track_close_segment (t, error))
     return FALSE;
+  if (t->is_video && t->hooks.ended)
+    t->hooks.ended (t->hooks.user_data);
   if (!end_list)
     return TRUE;
   if (t->config.playlist_type == GST_LL_HLS_PLAYLIST_TYPE_VOD) {

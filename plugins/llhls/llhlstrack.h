@@ -24,18 +24,43 @@ typedef struct {
   gboolean keyframe_requests;
 } LlHlsConfig;
 
+/* What the reference rendition (the first video track) has done about a
+ * segment number, as seen by a follower (audio) track. */
+typedef enum {
+  LLHLS_REF_NONE,    /* no reference: follow the grid */
+  LLHLS_REF_PENDING, /* not cut yet; it has reached the returned time */
+  LLHLS_REF_KNOWN,   /* the segment starts at the returned time */
+  LLHLS_REF_ENDED,   /* the reference ended before this segment */
+} LlHlsRefState;
+
 /* What a track needs from its element; called from the track's streaming
  * thread. */
 typedef struct {
   /* Ask upstream for a keyframe at @running_time (GST_CLOCK_TIME_NONE: now). */
   void (*request_keyframe) (gpointer user_data, GstClockTime running_time);
   /* Wall-clock capture time (ns since the Unix epoch) of a buffer at
-   * @running_time. */
+   * @running_time; @buffer may be NULL. */
   gint64 (*wallclock) (gpointer user_data, GstBuffer *buffer,
                        GstClockTime running_time);
-  /* The element-wide segment grid: returns the running time segment 0
-   * starts at, fixed by the first track that asks. */
-  gint64 (*anchor) (gpointer user_data, gint64 dts);
+  /* The element-wide segment grid: stores in @anchor the running time
+   * segment 0 starts at. A video track fixes it with its first keyframe
+   * (@dts); an audio track fixes it only when there is no video. Returns
+   * FALSE while it is not known yet. */
+  gboolean (*anchor) (gpointer user_data, gboolean is_video, gint64 dts,
+                      gint64 *anchor);
+  /* A video track reports where its segments start, how far it got, and
+   * that it ended; the element keeps the reports of the reference track. */
+  void (*segment_started) (gpointer user_data, guint64 msn, gint64 dts,
+                           gint64 pdt);
+  void (*progress) (gpointer user_data, gint64 dts);
+  void (*ended) (gpointer user_data);
+  /* A follower asks about segment @msn: @time gets the start (KNOWN) or the
+   * reference's progress (PENDING), @pdt the start's PDT (KNOWN). */
+  LlHlsRefState (*reference) (gpointer user_data, guint64 msn, gint64 *time,
+                              gint64 *pdt);
+  /* A follower about to take a sample at @dts: blocks while the reference
+   * lags behind it (as a muxer would), within limits set by the element. */
+  void (*wait_for_reference) (gpointer user_data, gint64 dts);
   /* A part or segment was published: playlist and files are on disk. */
   void (*published) (gpointer user_data);
   gpointer user_data;
