@@ -1,0 +1,183 @@
+/* glasscastd.c — the service's main(): options, config, logging, signals, one GLib main loop.
+ * `--origin DIR` runs the LL-HLS origin alone, for media engineers with a gst-launch llhlssink pipeline. */
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include <glib-unix.h>
+#include <glib/gstdio.h>
+#include <libsoup/soup.h>
+
+#include "config.h"
+#include "log.h"
+#include "origin.h"
+#include "server.h"
+
+typedef struct {
+  gchar *config_file;
+  gchar *origin_dir;
+  gchar *listen;
+  gchar *log_level;
+  gboolean version;
+} Options;
+
+static gboolean
+on_quit_signal (gpointer user_data)
+{
+  GMainLoop *loop = user_data;
+
+  g_log_structured (G_LOG_DOMAIN, G_LOG_LEVEL_INFO, "MESSAGE",
+                    "signal received, shutting down");
+  g_main_loop_quit (loop);
+  return G_SOURCE_CONTINUE;
+}
+
+static void
+quit_loop (gpointer user_data)
+{
+  g_main_loop_quit (user_data);
+}
+
+static gboolean
+parse_options (int *argc, char ***argv, Options *opts, GError **error)
+{
+  const GOptionEntry entries[] = {
+      {"config", 'c', 0, G_OPTION_ARG_FILENAME, &opts->config_file,
+       "Read settings from FILE (INI, see examples/glasscast.ini)", "FILE"},
+      {"origin", 0, 0, G_OPTION_ARG_FILENAME, &opts->origin_dir,
+       "Origin-only mode: serve DIR/<channel>/ (llhlssink folders) at "
+       "/live/<channel>/",
+       "DIR"},
+      {"listen", 'l', 0, G_OPTION_ARG_STRING, &opts->listen,
+       "Listen on IP:PORT (port 0: any free port; overrides [server] listen)",
+       "IP:PORT"},
+      {"log-level", 0, 0, G_OPTION_ARG_STRING, &opts->log_level,
+       "error, warning, info or debug (overrides [server] log-level)", "LEVEL"},
+      {"version", 0, 0, G_OPTION_ARG_NONE, &opts->version,
+       "Print the version and exit", NULL},
+      G_OPTION_ENTRY_NULL,
+  };
+  g_autoptr (GOptionContext) ctx =
+      g_option_context_new ("- Glasscast live video service");
+
+  g_option_context_add_main_entries (ctx, entries, NULL);
+  g_option_context_set_description (
+      ctx, "Prints \"listening on http://IP:PORT\" on standard output once "
+           "it serves.\nLogs go to standard error, one logfmt line each.\n");
+  return g_option_context_parse (ctx, argc, argv, error);
+}
+
+static int
+run (Options *opts)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GcConfig) config = gc_config_new ();
+  g_autoptr (GcOrigin) origin = NULL;
+  g_autoptr (GcServer) server = NULL;
+  g_autoptr (GSocketAddress) address = NULL;
+  g_autoptr (GMainLoop) loop = NULL;
+  g_autofree gchar *uri = NULL;
+  guint sigint_id;
+  guint sigterm_id;
+
+  if (opts->config_file != NULL &&
+      !gc_config_load_file (config, opts->config_file, &error))
+    goto fail;
+  if (opts->origin_dir != NULL) {
+    g_free (config->media_dir);
+    config->media_dir = g_strdup (opts->origin_dir);
+  }
+  if (opts->listen != NULL) {
+    g_free (config->listen);
+    config->listen = g_strdup (opts->listen);
+  }
+  if (opts->log_level != NULL) {
+    g_free (config->log_level);
+    config->log_level = g_strdup (opts->log_level);
+  }
+  if (!gc_log_init (config->log_level, &error))
+    goto fail;
+
+  address = gc_config_parse_listen (config->listen, &error);
+  if (address == NULL)
+    goto fail;
+  /* The full service owns its folders; origin-only mode serves what exists. */
+  if (opts->origin_dir == NULL) {
+    if (g_mkdir_with_parents (config->media_dir, 0755) != 0 ||
+        g_mkdir_with_parents (config->data_dir, 0700) != 0) {
+      int errsv = errno;
+
+      g_set_error (&error, G_FILE_ERROR, g_file_error_from_errno (errsv),
+                   "cannot create %s or %s: %s", config->media_dir,
+                   config->data_dir, g_strerror (errsv));
+      goto fail;
+    }
+  }
+
+  origin = gc_origin_new (config->media_dir, &config->origin, &error);
+  if (origin == NULL)
+    goto fail;
+  server = gc_server_new (origin);
+  uri = gc_server_listen (server, address, &error);
+  if (uri == NULL)
+    goto fail;
+
+  /* Tests and scripts that bind port 0 read this line. */
+  printf ("listening on %s\n", uri);
+  fflush (stdout);
+  g_log_structured (G_LOG_DOMAIN, G_LOG_LEVEL_INFO, "GC_URI", uri,
+                    "GC_MEDIA_DIR", config->media_dir, "MESSAGE",
+                    "listening on %s", uri);
+
+  loop = g_main_loop_new (NULL, FALSE);
+  sigint_id = g_unix_signal_add (SIGINT, on_quit_signal, loop);
+  sigterm_id = g_unix_signal_add (SIGTERM, on_quit_signal, loop);
+  g_main_loop_run (loop);
+  g_source_remove (sigint_id);
+  g_source_remove (sigterm_id);
+
+  /* Held clients get a 503 rather than a reset; give the answers a moment
+   * to leave before the connections close. */
+  if (gc_origin_get_n_held (origin) > 0) {
+    gc_origin_shutdown (origin);
+    g_timeout_add_once (200, quit_loop, loop);
+    g_main_loop_run (loop);
+  }
+  gc_origin_shutdown (origin);
+  gc_server_stop (server);
+  g_log_structured (G_LOG_DOMAIN, G_LOG_LEVEL_INFO, "MESSAGE", "stopped");
+  return EXIT_SUCCESS;
+
+fail:
+  g_printerr ("glasscastd: %s\n", error->message);
+  return EXIT_FAILURE;
+}
+
+int
+main (int argc, char **argv)
+{
+  Options opts = {0};
+  g_autoptr (GError) error = NULL;
+  int status;
+
+  if (!parse_options (&argc, &argv, &opts, &error)) {
+    g_printerr ("glasscastd: %s (try --help)\n", error->message);
+    return 2;
+  }
+  if (opts.version) {
+    printf ("glasscastd %s\n", GLASSCAST_VERSION);
+    return EXIT_SUCCESS;
+  }
+  if (argc > 1) {
+    g_printerr ("glasscastd: unexpected argument \"%s\" (try --help)\n",
+                argv[1]);
+    return 2;
+  }
+  status = run (&opts);
+  g_free (opts.config_file);
+  g_free (opts.origin_dir);
+  g_free (opts.listen);
+  g_free (opts.log_level);
+  return status;
+}

@@ -1,0 +1,161 @@
+/* http-util.c — error replies and CORS for every glasscastd HTTP handler.
+ * Like nginx's one status table: handlers raise GErrors, only this file decides what status a client sees. */
+
+#include "http-util.h"
+
+#include <json-glib/json-glib.h>
+
+#include "origin-error.h"
+
+/* RFC 6585; libsoup 3.2 has no name for it. */
+#define STATUS_TOO_MANY_REQUESTS 429
+
+typedef struct {
+  GcOriginErrorCode code;
+  guint status;
+  const gchar *name;
+} ErrorInfo;
+
+static const ErrorInfo origin_errors[] = {
+    {GC_ORIGIN_ERROR_BAD_REQUEST, SOUP_STATUS_BAD_REQUEST, "bad_request"},
+    {GC_ORIGIN_ERROR_NOT_FOUND, SOUP_STATUS_NOT_FOUND, "not_found"},
+    {GC_ORIGIN_ERROR_FORBIDDEN, SOUP_STATUS_FORBIDDEN, "forbidden"},
+    {GC_ORIGIN_ERROR_METHOD, SOUP_STATUS_METHOD_NOT_ALLOWED,
+     "method_not_allowed"},
+    {GC_ORIGIN_ERROR_TOO_MANY_HELD, STATUS_TOO_MANY_REQUESTS,
+     "too_many_held_requests"},
+    {GC_ORIGIN_ERROR_UNAVAILABLE, SOUP_STATUS_SERVICE_UNAVAILABLE,
+     "unavailable"},
+    {GC_ORIGIN_ERROR_INTERNAL, SOUP_STATUS_INTERNAL_SERVER_ERROR, "internal"},
+};
+
+static const ErrorInfo *
+lookup (const GError *error)
+{
+  if (error != NULL && error->domain == GC_ORIGIN_ERROR) {
+    for (guint i = 0; i < G_N_ELEMENTS (origin_errors); i++) {
+      if (origin_errors[i].code == (GcOriginErrorCode)error->code)
+        return &origin_errors[i];
+    }
+  }
+  return NULL;
+}
+
+guint
+gc_http_error_to_status (const GError *error)
+{
+  const ErrorInfo *info;
+
+  g_return_val_if_fail (error != NULL, SOUP_STATUS_INTERNAL_SERVER_ERROR);
+
+  info = lookup (error);
+  if (info != NULL)
+    return info->status;
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND) ||
+      g_error_matches (error, G_FILE_ERROR, G_FILE_ERROR_NOENT))
+    return SOUP_STATUS_NOT_FOUND;
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_PERMISSION_DENIED) ||
+      g_error_matches (error, G_FILE_ERROR, G_FILE_ERROR_ACCES))
+    return SOUP_STATUS_FORBIDDEN;
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT))
+    return SOUP_STATUS_SERVICE_UNAVAILABLE;
+  return SOUP_STATUS_INTERNAL_SERVER_ERROR;
+}
+
+const gchar *
+gc_http_error_code (const GError *error)
+{
+  const ErrorInfo *info;
+
+  g_return_val_if_fail (error != NULL, "internal");
+
+  info = lookup (error);
+  if (info != NULL)
+    return info->name;
+  switch (gc_http_error_to_status (error)) {
+    case SOUP_STATUS_NOT_FOUND:
+      return "not_found";
+    case SOUP_STATUS_FORBIDDEN:
+      return "forbidden";
+    case SOUP_STATUS_SERVICE_UNAVAILABLE:
+      return "unavailable";
+    default:
+      return "internal";
+  }
+}
+
+void
+gc_http_set_json_error (SoupServerMessage *msg, const gchar *code,
+                        const gchar *message)
+{
+  g_autoptr (JsonBuilder) b = json_builder_new ();
+  g_autoptr (JsonNode) root = NULL;
+  g_autofree gchar *body = NULL;
+
+  g_return_if_fail (SOUP_IS_SERVER_MESSAGE (msg));
+
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "error");
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "code");
+  json_builder_add_string_value (b, code);
+  json_builder_set_member_name (b, "message");
+  json_builder_add_string_value (b, message);
+  json_builder_end_object (b);
+  json_builder_end_object (b);
+  root = json_builder_get_root (b);
+  body = json_to_string (root, FALSE);
+  soup_server_message_set_response (msg, "application/json", SOUP_MEMORY_COPY,
+                                    body, strlen (body));
+}
+
+void
+gc_http_reply_error (SoupServerMessage *msg, const GError *error)
+{
+  SoupMessageHeaders *h;
+  guint status;
+
+  g_return_if_fail (SOUP_IS_SERVER_MESSAGE (msg));
+  g_return_if_fail (error != NULL);
+
+  status = gc_http_error_to_status (error);
+  soup_server_message_set_status (
+      msg, status,
+      status == STATUS_TOO_MANY_REQUESTS ? "Too Many Requests" : NULL);
+  h = soup_server_message_get_response_headers (msg);
+  /* An edge must never remember a miss: the next part 404s only until it
+   * exists. */
+  soup_message_headers_replace (h, "Cache-Control", "no-store");
+  if (g_error_matches (error, GC_ORIGIN_ERROR, GC_ORIGIN_ERROR_METHOD))
+    soup_message_headers_replace (h, "Allow", "GET, HEAD, OPTIONS");
+  gc_http_set_cors (msg);
+  gc_http_set_json_error (msg, gc_http_error_code (error), error->message);
+}
+
+void
+gc_http_set_cors (SoupServerMessage *msg)
+{
+  SoupMessageHeaders *h = soup_server_message_get_response_headers (msg);
+
+  soup_message_headers_replace (h, "Access-Control-Allow-Origin", "*");
+  /* Players read these to measure latency and debug caching. */
+  soup_message_headers_replace (h, "Access-Control-Expose-Headers",
+                                "Age, Date, Content-Length, Cache-Control");
+}
+
+void
+gc_http_reply_preflight (SoupServerMessage *msg)
+{
+  SoupMessageHeaders *h;
+
+  g_return_if_fail (SOUP_IS_SERVER_MESSAGE (msg));
+
+  h = soup_server_message_get_response_headers (msg);
+  gc_http_set_cors (msg);
+  soup_message_headers_replace (h, "Access-Control-Allow-Methods",
+                                "GET, HEAD, OPTIONS");
+  soup_message_headers_replace (h, "Access-Control-Allow-Headers",
+                                "Range, Content-Type");
+  soup_message_headers_replace (h, "Access-Control-Max-Age", "86400");
+  soup_server_message_set_status (msg, SOUP_STATUS_NO_CONTENT, NULL);
+}

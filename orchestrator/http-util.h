@@ -1,0 +1,31 @@
+/* http-util.h — what every glasscastd HTTP handler shares: the one GError -> status mapping,
+ * JSON error bodies, CORS headers. */
+
+#pragma once
+
+#include <libsoup/soup.h>
+
+G_BEGIN_DECLS
+
+/* The HTTP status for @error: the single place where internal errors
+ * become statuses. */
+guint gc_http_error_to_status (const GError *error);
+
+/* A stable machine-readable code for @error ("bad_request", ...). */
+const gchar *gc_http_error_code (const GError *error);
+
+/* Replies with the status for @error and
+ * {"error":{"code":...,"message":...}}, never cacheable. */
+void gc_http_reply_error (SoupServerMessage *msg, const GError *error);
+
+/* Sets a JSON error body (not the status). */
+void gc_http_set_json_error (SoupServerMessage *msg, const gchar *code,
+                             const gchar *message);
+
+/* Adds the CORS response headers browser players need. */
+void gc_http_set_cors (SoupServerMessage *msg);
+
+/* Answers an OPTIONS preflight (204 with CORS headers). */
+void gc_http_reply_preflight (SoupServerMessage *msg);
+
+G_END_DECLS

@@ -1,0 +1,27 @@
+/* server.h — GcServer, glasscastd's one HTTP face: a SoupServer with /healthz, /metrics and the origin.
+ * Later services (WHIP, chat, billing) mount their handlers on it too. */
+
+#pragma once
+
+#include <libsoup/soup.h>
+
+#include "origin.h"
+
+G_BEGIN_DECLS
+
+#define GC_TYPE_SERVER (gc_server_get_type ())
+G_DECLARE_FINAL_TYPE (GcServer, gc_server, GC, SERVER, GObject)
+
+/* Returns: (transfer full): a server that serves @origin at /live. */
+GcServer *gc_server_new (GcOrigin *origin);
+
+/* Listens on @address (port 0: the kernel picks one).
+ * Returns: (transfer full) (nullable): the URI actually bound, e.g.
+ * "http://127.0.0.1:39311", or NULL with @error. */
+gchar *gc_server_listen (GcServer *server, GSocketAddress *address,
+                         GError **error);
+
+/* Stops listening and closes every connection. */
+void gc_server_stop (GcServer *server);
+
+G_END_DECLS
