@@ -110,7 +110,8 @@ struct _GstLlHlsSink {
   gchar *run_location; /* location in use while running */
   LlHlsConfig config;
   gboolean have_anchor;
-  gint64 anchor; /* running time of segment 0's start */
+  gint64 anchor;     /* running time of segment first_msn's start */
+  guint64 first_msn; /* > 0 when continuing an earlier run's playlists */
   /* What the reference rendition (the first video pad) did: where its
    * recent segments started, how far it got, whether it ended. */
   struct {
@@ -527,6 +528,10 @@ gst_ll_hls_sink_start_track (GstLlHlsSink *self, GstLlHlsPadData *pd)
     return FALSE;
   }
   pd->started = TRUE;
+  /* Every track numbers its segments from the same base, the largest of
+   * the playlists being continued; a pad added later joins it. */
+  self->first_msn = MAX (self->first_msn, llhls_track_next_msn (pd->track));
+  llhls_track_set_first_msn (pd->track, self->first_msn);
   return TRUE;
 }
 
@@ -888,8 +893,12 @@ gst_ll_hls_sink_start (GstLlHlsSink *self)
         (NULL));
     ok = FALSE;
   }
+  self->first_msn = 0;
   for (GList *l = self->pads; ok && l; l = l->next)
     ok = gst_ll_hls_sink_start_track (self, l->data);
+  for (GList *l = self->pads; ok && l; l = l->next)
+    llhls_track_set_first_msn (((GstLlHlsPadData *)l->data)->track,
+                               self->first_msn);
   if (!ok)
     self->running = FALSE;
   g_mutex_unlock (&self->lock);

@@ -21,6 +21,7 @@
 
 #include "llhlstrack.h"
 #include "llhlsfile.h"
+#include "llhlsresume.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -116,6 +117,7 @@ struct _LlHlsTrack {
   gboolean waiting_for_keyframe;
 
   /* packaging */
+  guint64 first_msn; /* number of the segment at the grid's anchor */
   guint64 next_msn;
   guint32 fragment_seq;
   LlHlsSegment *cur; /* open segment or NULL */
@@ -210,6 +212,65 @@ llhls_track_free (LlHlsTrack *t)
   g_free (t);
 }
 
+/* A playlist left in the folder by an earlier run (a crash, a restart of the
+ * publisher) is continued, not overwritten: its segments stay listed, the
+ * numbering goes on, and the new stream starts behind EXT-X-DISCONTINUITY
+ * with its own init segment. Players that hold the old playlist keep
+ * working. */
+static void
+llhls_track_resume (LlHlsTrack *t)
+{
+  g_autofree gchar *path = g_build_filename (t->dir, "media.m3u8", NULL);
+  g_autofree gchar *text = NULL;
+  gsize len = 0;
+  LlHlsResumeState st = {0};
+  g_autoptr (GError) err = NULL;
+  g_autoptr (GDir) dir = NULL;
+  const gchar *name;
+
+  if (!g_file_get_contents (path, &text, &len, NULL))
+    return;
+  if (!llhls_resume_parse (text, len, &st, &err)) {
+    GST_WARNING ("%s: not continuing %s: %s", t->name, path, err->message);
+    llhls_resume_state_clear (&st);
+    return;
+  }
+  for (guint i = 0; i < st.segments->len; i++) {
+    const LlHlsResumeSegment *r =
+        &g_array_index (st.segments, LlHlsResumeSegment, i);
+    LlHlsSegment *seg = g_new0 (LlHlsSegment, 1);
+
+    seg->msn = r->msn;
+    /* Far in the past of the new timeline: never within the part window. */
+    seg->start = G_MININT64 / 4;
+    seg->duration = r->duration;
+    seg->pdt = r->pdt;
+    seg->init_id = r->init_id;
+    seg->discontinuity = r->discontinuity;
+    seg->independent = TRUE;
+    seg->complete = TRUE;
+    seg->parts = g_array_new (FALSE, FALSE, sizeof (LlHlsPart));
+    seg->parts_deleted = TRUE;
+    g_queue_push_tail (&t->segments, seg);
+  }
+  t->discontinuity_seq = st.discontinuity_seq;
+  t->init_id = st.max_init_id + 1;
+  t->next_msn = st.next_msn;
+  t->first_msn = st.next_msn;
+  t->discont_pending = TRUE;
+  GST_INFO ("%s: continuing %s after segment %" G_GUINT64_FORMAT, t->name, path,
+            st.next_msn);
+  llhls_resume_state_clear (&st);
+
+  /* Parts of the old run are not listed any more. */
+  dir = g_dir_open (t->dir, 0, NULL);
+  while (dir && (name = g_dir_read_name (dir))) {
+    if ((g_str_has_prefix (name, "part-") && g_str_has_suffix (name, ".m4s")) ||
+        (name[0] == '.' && g_str_has_suffix (name, ".tmp")))
+      llhls_file_remove (t->dir, name);
+  }
+}
+
 gboolean
 llhls_track_start (LlHlsTrack *t, const gchar *location,
                    const LlHlsConfig *config, GError **error)
@@ -226,7 +287,21 @@ llhls_track_start (LlHlsTrack *t, const gchar *location,
                  "cannot create folder %s: %s", t->dir, g_strerror (e));
     return FALSE;
   }
+  llhls_track_resume (t);
   return TRUE;
+}
+
+guint64
+llhls_track_next_msn (const LlHlsTrack *t)
+{
+  return t->next_msn;
+}
+
+void
+llhls_track_set_first_msn (LlHlsTrack *t, guint64 msn)
+{
+  t->first_msn = MAX (msn, t->next_msn);
+  t->next_msn = t->first_msn;
 }
 
 /* ---------------------------------------------------------------- caps */
@@ -1280,11 +1355,12 @@ llhls_track_push (LlHlsTrack *t, GstBuffer *buffer, gint64 dts, gint64 pts,
     }
     t->have_anchor = TRUE;
     t->anchor = anchor;
-    t->anchor_msn = 0;
-    t->next_msn = dts + est / 2 > anchor
-                      ? (guint64)((dts + est / 2 - anchor) /
-                                  (gint64)t->config.target_duration)
-                      : 0;
+    t->anchor_msn = t->first_msn;
+    t->next_msn =
+        t->first_msn + (dts + est / 2 > anchor
+                            ? (guint64)((dts + est / 2 - anchor) /
+                                        (gint64)t->config.target_duration)
+                            : 0);
   }
 
   /* The previous sample's duration is known now that its successor is

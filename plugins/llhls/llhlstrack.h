@@ -77,6 +77,12 @@ void llhls_track_free (LlHlsTrack *track);
 gboolean llhls_track_start (LlHlsTrack *track, const gchar *location,
                             const LlHlsConfig *config, GError **error);
 
+/* A folder that already holds a playlist is continued: the number the next
+ * segment would get, and the number every track of the element starts its
+ * grid at (the largest of their next numbers). */
+guint64 llhls_track_next_msn (const LlHlsTrack *track);
+void llhls_track_set_first_msn (LlHlsTrack *track, guint64 msn);
+
 /* New caps: returns FALSE with @error for caps the track cannot package
  * (unsupported format, missing codec data). A real change of format closes
  * the current segment and starts a new init segment behind a

@@ -753,6 +753,60 @@ GST_START_TEST (test_vod_eos_keeps_every_segment_and_drops_parts) {
 }
 GST_END_TEST;
 
+GST_START_TEST (test_restart_continues_existing_playlist) {
+  g_autoptr (Playlist) pl = NULL;
+  PlSegment *seg;
+
+  {
+    g_autoptr (GstHarness) h = ll_hls_video_harness_new ("target-duration=2");
+    push_video (h, 0, 5 * FRAME_RATE, FRAME_RATE);
+    fail_unless (gst_harness_push_event (h, gst_event_new_eos ()));
+  }
+  /* A new element on the same folder, as after a publisher reconnects. */
+  {
+    g_autoptr (GstHarness) h = ll_hls_video_harness_new ("target-duration=2");
+    push_video (h, 0, 5 * FRAME_RATE, FRAME_RATE);
+
+    pl = playlist_load ("video_0");
+    fail_if (pl->endlist, "%s", pl->text);
+    fail_unless_equals_uint64 (pl->media_sequence, 0);
+    /* Segments 0..2 of the first run stay, numbering goes on at 3. */
+    for (guint i = 0; i < 5; i++) {
+      seg = pl_segment (pl, i);
+      fail_unless_equals_uint64 (seg->msn, i);
+      fail_unless (seg->complete, "%s", pl->text);
+    }
+    seg = pl_segment (pl, 3);
+    fail_unless (seg->discontinuity, "%s", pl->text);
+    fail_unless_equals_string (seg->map, "init-1.mp4");
+    fail_unless (rendition_has_file ("video_0", "init-1.mp4"));
+    fail_unless (rendition_has_file ("video_0", "seg-0.m4s"));
+    fail_if (pl_segment (pl, 1)->discontinuity, "%s", pl->text);
+    /* Parts of the first run are gone with their listing. */
+    fail_if (rendition_has_file ("video_0", "part-0.0.m4s"));
+  }
+}
+GST_END_TEST;
+
+GST_START_TEST (test_unreadable_old_playlist_starts_afresh) {
+  g_autoptr (GstHarness) h = NULL;
+  g_autoptr (Playlist) pl = NULL;
+  g_autofree gchar *dir = g_build_filename (tmpdir, "video_0", NULL);
+  g_autofree gchar *path = g_build_filename (dir, "media.m3u8", NULL);
+
+  fail_unless (g_mkdir_with_parents (dir, 0755) == 0);
+  fail_unless (
+      g_file_set_contents (path, "#EXTM3U\n#EXTINF:x,\nseg-9.m4s\n", -1, NULL));
+  h = ll_hls_video_harness_new ("target-duration=2");
+  push_video (h, 0, 3 * FRAME_RATE, FRAME_RATE);
+
+  pl = playlist_load ("video_0");
+  fail_unless_equals_uint64 (pl->media_sequence, 0);
+  fail_unless_equals_uint64 (pl_segment (pl, 0)->msn, 0);
+  fail_if (pl_segment (pl, 0)->discontinuity, "%s", pl->text);
+}
+GST_END_TEST;
+
 GST_START_TEST (test_eos_message_once_all_pads_eos) {
   g_autoptr (GstElement) sink = ll_hls_sink_new ("target-duration=2");
   g_autoptr (GstBus) bus = ll_hls_sink_watch (sink);
@@ -1194,6 +1248,8 @@ llhlssink_suite (void)
   tcase_add_test (tc, test_eos_ends_playlist);
   tcase_add_test (tc, test_vod_eos_keeps_every_segment_and_drops_parts);
   tcase_add_test (tc, test_eos_message_once_all_pads_eos);
+  tcase_add_test (tc, test_restart_continues_existing_playlist);
+  tcase_add_test (tc, test_unreadable_old_playlist_starts_afresh);
   tcase_add_test (tc, test_caps_change_starts_new_init_segment);
   tcase_add_test (tc, test_forward_timestamp_jump_is_discontinuity);
   tcase_add_test (tc, test_backward_timestamp_jump_is_discontinuity);

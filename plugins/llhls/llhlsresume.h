@@ -1,0 +1,37 @@
+/* llhlsresume.h — reads back a media playlist llhlssink wrote earlier, so a
+ * restarted stream continues it (same numbering, a discontinuity) instead of
+ * starting over under the feet of players. */
+
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+typedef struct {
+  guint64 msn;
+  gint64 duration; /* ns */
+  gint64 pdt;      /* ns since the epoch, 0 if absent */
+  guint init_id;
+  gboolean discontinuity;
+} LlHlsResumeSegment;
+
+typedef struct {
+  guint64 discontinuity_seq;
+  GArray *segments; /* LlHlsResumeSegment, in playlist order */
+  guint max_init_id;
+  /* First number the continued stream may use: past every complete segment
+   * and every segment whose parts players may have seen. */
+  guint64 next_msn;
+} LlHlsResumeState;
+
+/* Parses @text (a media playlist written by llhlssink). Only complete
+ * segments are kept; parts and hints are ignored. Fails on anything
+ * inconsistent (numbering gaps, unknown URIs, bad numbers): the caller then
+ * starts afresh. @state must be zero-initialised; free with
+ * llhls_resume_state_clear(). */
+gboolean llhls_resume_parse (const gchar *text, gsize len,
+                             LlHlsResumeState *state, GError **error);
+void llhls_resume_state_clear (LlHlsResumeState *state);
+
+G_END_DECLS
