@@ -16,8 +16,7 @@
 #include <gst/gst.h>
 #include <stdlib.h>
 
-typedef struct
-{
+typedef struct {
   GMainLoop *loop;
   GstElement *pipeline;
   int exit_code;
@@ -34,7 +33,7 @@ typedef struct
 } Counter;
 
 static void
-note_span (GstBuffer * buf, GstClockTime * first, GstClockTime * end)
+note_span (GstBuffer *buf, GstClockTime *first, GstClockTime *end)
 {
   GstClockTime pts = GST_BUFFER_PTS (buf);
 
@@ -49,7 +48,7 @@ note_span (GstBuffer * buf, GstClockTime * first, GstClockTime * end)
 }
 
 static GstPadProbeReturn
-count_video (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
+count_video (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
 {
   Counter *c = user_data;
   GstBuffer *buf = GST_PAD_PROBE_INFO_BUFFER (info);
@@ -62,15 +61,15 @@ count_video (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
 }
 
 static GstPadProbeReturn
-count_audio (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
+count_audio (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
 {
   Counter *c = user_data;
   GstBuffer *buf = GST_PAD_PROBE_INFO_BUFFER (info);
   g_autoptr (GstCaps) caps = gst_pad_get_current_caps (pad);
   GstAudioInfo ainfo;
 
-  if (caps == NULL || !gst_audio_info_from_caps (&ainfo, caps)
-      || GST_AUDIO_INFO_BPF (&ainfo) == 0) {
+  if (caps == NULL || !gst_audio_info_from_caps (&ainfo, caps) ||
+      GST_AUDIO_INFO_BPF (&ainfo) == 0) {
     g_printerr ("audio buffer without usable caps\n");
     return GST_PAD_PROBE_OK;
   }
@@ -83,13 +82,14 @@ count_audio (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
 }
 
 static GstStreamType
-pad_stream_type (GstPad * pad)
+pad_stream_type (GstPad *pad)
 {
   g_autoptr (GstStream) stream = gst_pad_get_stream (pad);
   g_autoptr (GstCaps) caps = NULL;
   const gchar *name;
 
-  if (stream != NULL && gst_stream_get_stream_type (stream) != GST_STREAM_TYPE_UNKNOWN)
+  if (stream != NULL &&
+      gst_stream_get_stream_type (stream) != GST_STREAM_TYPE_UNKNOWN)
     return gst_stream_get_stream_type (stream);
   caps = gst_pad_query_caps (pad, NULL);
   if (caps == NULL || gst_caps_is_empty (caps))
@@ -103,7 +103,7 @@ pad_stream_type (GstPad * pad)
 }
 
 static void
-on_pad_added (GstElement * decodebin, GstPad * pad, gpointer user_data)
+on_pad_added (GstElement *decodebin, GstPad *pad, gpointer user_data)
 {
   Counter *c = user_data;
   GstStreamType type = pad_stream_type (pad);
@@ -118,10 +118,12 @@ on_pad_added (GstElement * decodebin, GstPad * pad, gpointer user_data)
   g_mutex_lock (&c->lock);
   if (type & GST_STREAM_TYPE_VIDEO) {
     c->video_streams++;
-    gst_pad_add_probe (sinkpad, GST_PAD_PROBE_TYPE_BUFFER, count_video, c, NULL);
+    gst_pad_add_probe (sinkpad, GST_PAD_PROBE_TYPE_BUFFER, count_video, c,
+                       NULL);
   } else if (type & GST_STREAM_TYPE_AUDIO) {
     c->audio_streams++;
-    gst_pad_add_probe (sinkpad, GST_PAD_PROBE_TYPE_BUFFER, count_audio, c, NULL);
+    gst_pad_add_probe (sinkpad, GST_PAD_PROBE_TYPE_BUFFER, count_audio, c,
+                       NULL);
   }
   g_mutex_unlock (&c->lock);
 
@@ -133,29 +135,29 @@ on_pad_added (GstElement * decodebin, GstPad * pad, gpointer user_data)
 }
 
 static gboolean
-on_bus_message (GstBus * bus, GstMessage * msg, gpointer user_data)
+on_bus_message (GstBus *bus, GstMessage *msg, gpointer user_data)
 {
   Counter *c = user_data;
 
   switch (GST_MESSAGE_TYPE (msg)) {
-    case GST_MESSAGE_ERROR:{
+    case GST_MESSAGE_ERROR: {
       g_autoptr (GError) err = NULL;
       g_autofree gchar *dbg = NULL;
 
       gst_message_parse_error (msg, &err, &dbg);
       g_printerr ("ERROR from %s: %s\n%s\n", GST_OBJECT_NAME (msg->src),
-          err->message, dbg ? dbg : "");
+                  err->message, dbg ? dbg : "");
       c->exit_code = 2;
       g_main_loop_quit (c->loop);
       break;
     }
-    case GST_MESSAGE_WARNING:{
+    case GST_MESSAGE_WARNING: {
       g_autoptr (GError) err = NULL;
       g_autofree gchar *dbg = NULL;
 
       gst_message_parse_warning (msg, &err, &dbg);
       g_printerr ("WARNING from %s: %s\n", GST_OBJECT_NAME (msg->src),
-          err->message);
+                  err->message);
       break;
     }
     case GST_MESSAGE_EOS:
@@ -183,13 +185,15 @@ span_seconds (GstClockTime first, GstClockTime end)
 {
   if (!GST_CLOCK_TIME_IS_VALID (first) || !GST_CLOCK_TIME_IS_VALID (end))
     return 0.0;
-  return (double) (end - first) / GST_SECOND;
+  return (double)(end - first) / GST_SECOND;
 }
 
 int
 main (int argc, char **argv)
 {
-  Counter c = { 0, };
+  Counter c = {
+      0,
+  };
   GstElement *decodebin;
   g_autoptr (GstBus) bus = NULL;
   guint timeout_s = 60;
@@ -200,10 +204,11 @@ main (int argc, char **argv)
     return 64;
   }
   if (argc > 2)
-    timeout_s = (guint) strtoul (argv[2], NULL, 10);
+    timeout_s = (guint)strtoul (argv[2], NULL, 10);
 
   g_mutex_init (&c.lock);
-  c.video_first = c.video_end = c.audio_first = c.audio_end = GST_CLOCK_TIME_NONE;
+  c.video_first = c.video_end = c.audio_first = c.audio_end =
+      GST_CLOCK_TIME_NONE;
   c.loop = g_main_loop_new (NULL, FALSE);
   c.pipeline = gst_pipeline_new ("count");
   decodebin = gst_element_factory_make ("uridecodebin3", NULL);
@@ -219,7 +224,8 @@ main (int argc, char **argv)
   gst_bus_add_watch (bus, on_bus_message, &c);
   g_timeout_add_seconds (timeout_s, on_timeout, &c);
 
-  if (gst_element_set_state (c.pipeline, GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE) {
+  if (gst_element_set_state (c.pipeline, GST_STATE_PLAYING) ==
+      GST_STATE_CHANGE_FAILURE) {
     g_printerr ("could not start the pipeline\n");
     c.exit_code = 2;
   } else {
@@ -229,11 +235,12 @@ main (int argc, char **argv)
 
   g_mutex_lock (&c.lock);
   g_print ("video_frames=%" G_GUINT64_FORMAT " audio_samples=%" G_GUINT64_FORMAT
-      " audio_rate=%d video_duration=%.6f audio_duration=%.6f"
-      " video_streams=%u audio_streams=%u\n",
-      c.video_frames, c.audio_samples, c.audio_rate,
-      span_seconds (c.video_first, c.video_end),
-      span_seconds (c.audio_first, c.audio_end), c.video_streams, c.audio_streams);
+           " audio_rate=%d video_duration=%.6f audio_duration=%.6f"
+           " video_streams=%u audio_streams=%u\n",
+           c.video_frames, c.audio_samples, c.audio_rate,
+           span_seconds (c.video_first, c.video_end),
+           span_seconds (c.audio_first, c.audio_end), c.video_streams,
+           c.audio_streams);
   if (c.exit_code == 0 && c.video_streams + c.audio_streams == 0) {
     g_printerr ("no stream was decoded\n");
     c.exit_code = 6;
