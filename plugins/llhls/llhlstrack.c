@@ -114,6 +114,8 @@ struct _LlHlsTrack {
   gint64 expected_dts;
   gboolean have_last;
   gint64 keyframe_requested_for; /* boundary a request was sent for */
+  gint64 last_est;               /* duration of the latest sample */
+  gint64 expected_cut;           /* audio: where the open segment ends */
   gboolean waiting_for_keyframe;
 
   /* packaging */
@@ -624,6 +626,34 @@ llhls_render_segment (LlHlsTrack *t, GString *p, const LlHlsSegment *seg,
                             (gdouble)seg->duration / GST_SECOND, seg->msn);
 }
 
+static gint64 llhls_boundary (const LlHlsTrack *t, guint64 msn);
+static gint64 llhls_max_segment (const LlHlsTrack *t);
+
+/* Whether the next sample will open a new segment, as far as can be told
+ * when the open segment's parts are all published: the preload hint then
+ * names part 0 of the next segment, so players (and edges collapsing their
+ * requests) wait for a part that will exist. */
+static gboolean
+llhls_track_cut_expected (const LlHlsTrack *t)
+{
+  gint64 next = t->cur->start + t->cur->duration;
+  gint64 half = t->last_est / 2;
+
+  if (t->samples->len > 0) {
+    /* Audio writes a segment's final part while holding the first sample
+     * of the next one. */
+    const LlHlsSample *s = &g_array_index (t->samples, LlHlsSample, 0);
+    return !t->is_video && s->dts + s->duration / 2 >= t->expected_cut;
+  }
+  if (next + t->last_est - t->cur->start > llhls_max_segment (t))
+    return TRUE;
+  if (!t->is_video)
+    return next + half >= t->expected_cut;
+  /* Video cuts where the requested keyframe lands: on the boundary. */
+  return t->config.keyframe_requests &&
+         next + half >= llhls_boundary (t, t->cur->msn + 1);
+}
+
 static gboolean
 llhls_track_write_playlist (LlHlsTrack *t, GError **error)
 {
@@ -676,11 +706,11 @@ llhls_track_write_playlist (LlHlsTrack *t, GError **error)
   if (live) {
     guint64 msn;
     guint idx;
-    if (t->cur) {
+    if (t->cur && !llhls_track_cut_expected (t)) {
       msn = t->cur->msn;
       idx = t->cur->parts->len;
     } else {
-      msn = t->next_msn;
+      msn = t->cur ? t->cur->msn + 1 : t->next_msn;
       idx = 0;
     }
     g_string_append_printf (
@@ -1186,6 +1216,7 @@ llhls_track_follow_step (LlHlsTrack *t, gint64 est, GError **error)
     }
 
     grid = llhls_boundary (t, t->cur->msn + 1);
+    t->expected_cut = grid;
     st = t->hooks.reference ? t->hooks.reference (t->hooks.user_data,
                                                   t->cur->msn + 1, &rt, &rpdt)
                             : LLHLS_REF_NONE;
@@ -1211,6 +1242,7 @@ llhls_track_follow_step (LlHlsTrack *t, gint64 est, GError **error)
     if (cut_at == G_MAXINT64 &&
         last->dts + est - t->cur->start > llhls_max_segment (t))
       cut_at = last->dts;
+    t->expected_cut = cut_at != G_MAXINT64 ? cut_at : grid;
 
     while (k_cut < n) {
       const LlHlsSample *s = &g_array_index (t->samples, LlHlsSample, k_cut);
@@ -1381,6 +1413,7 @@ llhls_track_push (LlHlsTrack *t, GstBuffer *buffer, gint64 dts, gint64 pts,
               : g_get_real_time () * 1000;
   g_array_append_val (t->samples, s);
   t->last_dts = dts;
+  t->last_est = est;
   t->expected_dts = dts + est;
   t->have_last = TRUE;
 

@@ -707,6 +707,65 @@ GST_START_TEST (test_emsg_written_in_part_of_its_running_time) {
 }
 GST_END_TEST;
 
+/* Records the preload hint of @rendition's playlist, if there is one. */
+static void
+note_preload_hint (const gchar *rendition, GHashTable *hints)
+{
+  g_autoptr (GBytes) b = NULL;
+  const gchar *m;
+  g_autofree gchar *text = NULL;
+
+  if (!rendition_has_file (rendition, "media.m3u8"))
+    return;
+  b = rendition_read (rendition, "media.m3u8");
+  text = g_strndup (g_bytes_get_data (b, NULL), g_bytes_get_size (b));
+  m = strstr (text, "#EXT-X-PRELOAD-HINT:TYPE=PART,URI=\"");
+  if (m) {
+    m += strlen ("#EXT-X-PRELOAD-HINT:TYPE=PART,URI=\"");
+    g_hash_table_add (hints, g_strndup (m, strcspn (m, "\"")));
+  }
+}
+
+GST_START_TEST (test_preload_hint_names_a_part_that_appears) {
+  g_autoptr (GstElement) sink = ll_hls_sink_new ("target-duration=2");
+  g_autoptr (GstHarness) hv =
+      ll_hls_harness_add (sink, "video_0", h264_caps_new (640, 360));
+  g_autoptr (GstHarness) ha =
+      ll_hls_harness_add (sink, "audio_0", aac_caps_new (TRUE));
+  g_autoptr (GHashTable) hv_hints =
+      g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  g_autoptr (GHashTable) ha_hints =
+      g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  guint next_audio = 0;
+  const guint frames = 7 * FRAME_RATE;
+  GHashTableIter it;
+  gpointer name;
+
+  /* Every state of the playlists a player could load, frame by frame,
+   * across three segment boundaries. */
+  for (guint i = 0; i < frames; i++) {
+    fail_unless_equals_int (
+        push_video_frame (hv, i, i % (2 * FRAME_RATE) == 0, 0), GST_FLOW_OK);
+    note_preload_hint ("video_0", hv_hints);
+    push_audio_until (ha, &next_audio, frame_pts (i + 1));
+    note_preload_hint ("audio_0", ha_hints);
+  }
+  fail_unless (g_hash_table_size (hv_hints) > 20);
+
+  /* Every hinted part was then written, but the one still pending. */
+  for (guint r = 0; r < 2; r++) {
+    const gchar *rendition = r == 0 ? "video_0" : "audio_0";
+    guint missing = 0;
+    g_hash_table_iter_init (&it, r == 0 ? hv_hints : ha_hints);
+    while (g_hash_table_iter_next (&it, &name, NULL)) {
+      if (!rendition_has_file (rendition, name))
+        missing++;
+    }
+    fail_unless_equals_int (missing, 1);
+  }
+}
+GST_END_TEST;
+
 /* ------------------------------------------------------------------------ */
 /* End of stream                                                            */
 
@@ -1243,6 +1302,7 @@ llhlssink_suite (void)
   tcase_add_test (tc, test_video_parts_hold_six_frames);
   tcase_add_test (tc, test_audio_parts_hold_nine_frames);
   tcase_add_test (tc, test_part_published_with_its_last_frame);
+  tcase_add_test (tc, test_preload_hint_names_a_part_that_appears);
   tcase_add_test (tc, test_pdt_is_reference_timestamp_of_first_sample);
   tcase_add_test (tc, test_emsg_written_in_part_of_its_running_time);
   tcase_add_test (tc, test_eos_ends_playlist);
