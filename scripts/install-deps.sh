@@ -14,12 +14,22 @@ packages=(
   # libraries
   libglib2.0-dev libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev libgstreamer-plugins-bad1.0-dev
   libsoup-3.0-dev libjson-glib-dev
+  # chat/: Redis fan-out and state (hiredis + a real redis-server for tests), SQLite archive
+  libhiredis-dev libsqlite3-dev redis-server
   # GStreamer runtime: elements used by pipelines, tests and benchmarks
   gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad
   gstreamer1.0-plugins-ugly gstreamer1.0-libav
+  # webrtcbin's ICE transport (nicesrc/nicesink) for whipserversrc and gc-whip-publish
+  gstreamer1.0-nice
   # independent clients used by the tests
   ffmpeg python3
+  # LL-HLS edge (examples/nginx-edge.conf), its load benchmark and the browser e2e
+  nginx wrk chromium
 )
+# The browser e2e runs hls.js under Node; install Debian's only where no node exists.
+if ! command -v node >/dev/null 2>&1; then
+  packages+=(nodejs npm)
+fi
 
 missing=()
 for p in "${packages[@]}"; do
@@ -32,3 +42,17 @@ if [ ${#missing[@]} -gt 0 ]; then
   apt-get install -y -q --no-install-recommends "${missing[@]}"
 fi
 echo "install-deps.sh: all ${#packages[@]} packages present"
+
+# npm packages of the browser e2e (package.json at the repo root), pinned by
+# package-lock.json. Reinstalled only when node_modules is missing or was
+# installed from a different lock file.
+root="$(cd "$(dirname "$0")/.." && pwd)"
+if [ -f "$root/package.json" ] && [ -f "$root/package-lock.json" ]; then
+  lock_sum=$(sha256sum "$root/package-lock.json" | cut -d' ' -f1)
+  stamp="$root/node_modules/.glasscast-lock-sha256"
+  if [ ! -d "$root/node_modules" ] || [ "$(cat "$stamp" 2>/dev/null)" != "$lock_sum" ]; then
+    (cd "$root" && npm ci --no-audit --no-fund)
+    echo "$lock_sum" >"$stamp"
+  fi
+  echo "install-deps.sh: npm packages present"
+fi
