@@ -360,9 +360,14 @@ serve_playlist (GcOrigin *origin, SoupServerMessage *msg,
     return;
   }
   /* RFC 8216bis 6.2.5.2: more than two segments beyond the last one is a
-   * client error, not something to wait for. */
+   * client error, not something to wait for. The last segment is the
+   * newest one the playlist shows, complete or still growing parts: a
+   * player joining while segment 0 grows may rightly ask for segment 2. */
   {
-    gint64 last = playlist ? gc_playlist_get_last_complete_msn (playlist) : -1;
+    gint64 last = -1, last_part = -1;
+
+    if (playlist)
+      gc_playlist_get_live_edge (playlist, &last, &last_part);
 
     if (query.msn > last + 2) {
       g_set_error (
@@ -501,6 +506,28 @@ gc_origin_attach (GcOrigin *origin, SoupServer *server, const gchar *mount)
 
   soup_server_add_handler (server, mount, on_request, g_object_ref (origin),
                            g_object_unref);
+}
+
+gint64
+gc_origin_get_last_part_time (GcOrigin *origin, const gchar *name)
+{
+  GcOriginChannel *channel;
+  GHashTableIter it;
+  gpointer value;
+  gint64 newest = 0;
+
+  g_return_val_if_fail (GC_IS_ORIGIN (origin), 0);
+
+  channel = origin->channels ? gc_origin_lookup_channel (origin, name) : NULL;
+  if (channel == NULL)
+    return 0;
+  g_hash_table_iter_init (&it, channel->renditions);
+  while (g_hash_table_iter_next (&it, NULL, &value)) {
+    GcOriginRendition *r = value;
+
+    newest = MAX (newest, r->last_part_time);
+  }
+  return newest;
 }
 
 void
