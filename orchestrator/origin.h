@@ -36,6 +36,10 @@ void gc_origin_shutdown (GcOrigin *origin);
 /* Number of requests held right now. */
 guint gc_origin_get_n_held (GcOrigin *origin);
 
+/* g_get_real_time() when the newest part of any rendition of @channel
+ * appeared, or 0 if none has. */
+gint64 gc_origin_get_last_part_time (GcOrigin *origin, const gchar *channel);
+
 /* Appends the origin's metrics in Prometheus text format to @out. */
 void gc_origin_append_metrics (GcOrigin *origin, GString *out);
 
