@@ -53,6 +53,14 @@ llhls_resume_duration (const gchar *s, gint64 *out)
   return TRUE;
 }
 
+/* "0.20000,URI=..." (an attribute value): the duration up to the comma. */
+static gboolean
+llhls_resume_duration_attr (const gchar *s, gint64 *out)
+{
+  g_autofree gchar *v = g_strndup (s, strcspn (s, ","));
+  return llhls_resume_duration (v, out);
+}
+
 static gboolean
 llhls_resume_name (const gchar *s, const gchar *prefix, const gchar *suffix,
                    guint64 *out)
@@ -90,6 +98,7 @@ llhls_resume_parse (const gchar *text, gsize len, LlHlsResumeState *state,
     return llhls_resume_fail (error, 1, "not a playlist");
 
   state->segments = g_array_new (FALSE, FALSE, sizeof (LlHlsResumeSegment));
+  state->partial_parts = g_ptr_array_new_with_free_func (g_free);
   next_msn = 0;
   for (guint i = 1; lines[i]; i++) {
     gchar *l = g_strstrip (lines[i]);
@@ -134,14 +143,33 @@ llhls_resume_parse (const gchar *text, gsize len, LlHlsResumeState *state,
       if (!llhls_resume_duration (l + 8, &pending_dur))
         return llhls_resume_fail (error, line, "bad EXTINF");
       have_inf = TRUE;
-    } else if (g_str_has_prefix (l, "#EXT-X-PART:") ||
-               g_str_has_prefix (l, "#EXT-X-PRELOAD-HINT:")) {
-      const gchar *u = strstr (l, "URI=\"part-");
-      g_autofree gchar *num =
-          u ? g_strndup (u + 10, strspn (u + 10, "0123456789")) : NULL;
-      guint64 msn;
-      if (num && llhls_resume_u64 (num, &msn))
-        state->next_msn = MAX (state->next_msn, msn + 1);
+    } else if (g_str_has_prefix (l, "#EXT-X-PART:")) {
+      /* Parts after the last segment URI belong to the segment that was
+       * growing when the writer stopped. */
+      const gchar *d = strstr (l, "DURATION=");
+      const gchar *u = strstr (l, "URI=\"");
+      g_autofree gchar *uri = NULL;
+      g_autofree gchar *want = NULL;
+      gint64 dur;
+      gsize ul;
+
+      if (!d || !u || !llhls_resume_duration_attr (d + 9, &dur))
+        return llhls_resume_fail (error, line, "bad EXT-X-PART");
+      ul = strcspn (u + 5, "\"");
+      if (u[5 + ul] != '"')
+        return llhls_resume_fail (error, line, "bad EXT-X-PART URI");
+      uri = g_strndup (u + 5, ul);
+      want = g_strdup_printf ("part-%" G_GUINT64_FORMAT ".%u.m4s", next_msn,
+                              state->partial_parts->len);
+      if (!have_map || !have_seq || strcmp (uri, want) != 0 ||
+          state->partial_parts->len >= 10000)
+        return llhls_resume_fail (error, line, "unexpected part URI");
+      g_ptr_array_add (state->partial_parts, g_steal_pointer (&uri));
+      state->partial.msn = next_msn;
+      state->partial.duration += dur;
+      state->partial.pdt = pending_pdt;
+      state->partial.init_id = init_id;
+      state->partial.discontinuity = pending_disc;
     } else if (*l != '#') {
       LlHlsResumeSegment seg = {0};
       guint64 msn;
@@ -156,13 +184,15 @@ llhls_resume_parse (const gchar *text, gsize len, LlHlsResumeState *state,
       seg.init_id = init_id;
       seg.discontinuity = pending_disc;
       g_array_append_val (state->segments, seg);
+      g_ptr_array_set_size (state->partial_parts, 0);
+      memset (&state->partial, 0, sizeof (state->partial));
       next_msn++;
       pending_disc = FALSE;
       have_inf = FALSE;
       pending_pdt = 0;
     }
   }
-  state->next_msn = MAX (state->next_msn, next_msn);
+  state->next_msn = next_msn;
   return TRUE;
 }
 
@@ -170,6 +200,9 @@ void
 llhls_resume_state_clear (LlHlsResumeState *state)
 {
   g_clear_pointer (&state->segments, g_array_unref);
+  g_clear_pointer (&state->partial_parts, g_ptr_array_unref);
+  memset (&state->partial, 0, sizeof (state->partial));
+  state->next_msn = 0;
   state->discontinuity_seq = 0;
   state->max_init_id = 0;
 }

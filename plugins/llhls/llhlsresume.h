@@ -20,8 +20,14 @@ typedef struct {
   guint64 discontinuity_seq;
   GArray *segments; /* LlHlsResumeSegment, in playlist order */
   guint max_init_id;
-  /* First number the continued stream may use: past every complete segment
-   * and every segment whose parts players may have seen. */
+  /* The segment that was growing when the writer stopped, if it listed
+   * parts: their URIs in order, and the segment (msn, summed duration, PDT,
+   * init, discontinuity). Players may have played those parts, so the
+   * continued stream completes this segment from them rather than reusing
+   * its number. */
+  GPtrArray *partial_parts;
+  LlHlsResumeSegment partial;
+  /* Number of the segment after the last complete one. */
   guint64 next_msn;
 } LlHlsResumeState;
 

@@ -33,10 +33,17 @@
 GST_DEBUG_CATEGORY_EXTERN (gst_ll_hls_sink_debug);
 #define GST_CAT_DEFAULT gst_ll_hls_sink_debug
 
-/* A timestamp more than this beyond the expected next one, or going back by
- * more than BACKWARD_TOLERANCE, starts a new timeline (EXT-X-DISCONTINUITY). */
+/* A timestamp more than FORWARD_JUMP beyond the expected next one, or more
+ * than BACKWARD_JUMP behind the previous one, starts a new timeline
+ * (EXT-X-DISCONTINUITY). Smaller steps back are jitter, as WebRTC sources
+ * produce when their jitter buffer corrects its clock skew: such a sample
+ * is moved to just after its predecessor instead. */
 #define FORWARD_JUMP (1 * GST_SECOND)
-#define BACKWARD_TOLERANCE (10 * GST_MSECOND)
+#define BACKWARD_JUMP (500 * GST_MSECOND)
+/* Timing jitter up to this much between parts is smoothed over. */
+#define MAX_SNAP (50 * GST_MSECOND)
+/* Where a sample that went back in time is put: after its predecessor. */
+#define JITTER_STEP (1 * GST_MSECOND)
 /* Parts stay listed for segments within this many target durations of the
  * live edge (RFC 8216bis 4.4.4.9), and on disk one more. */
 #define PART_LISTED_TARGETS 3
@@ -115,6 +122,8 @@ struct _LlHlsTrack {
   gboolean have_last;
   gint64 keyframe_requested_for; /* boundary a request was sent for */
   gint64 last_est;               /* duration of the latest sample */
+  gboolean have_part_end;        /* part_end_ticks is on this timeline */
+  guint64 part_end_ticks;        /* decode time where the last part ended */
   gint64 expected_cut;           /* audio: where the open segment ends */
   gboolean waiting_for_keyframe;
 
@@ -214,6 +223,53 @@ llhls_track_free (LlHlsTrack *t)
   g_free (t);
 }
 
+/* The segment that was growing when the last run stopped becomes a complete
+ * one made of the parts players may already have played: its file is the
+ * concatenation of them, as for any segment. */
+static gboolean
+llhls_track_complete_partial (LlHlsTrack *t, const LlHlsResumeState *st)
+{
+  g_autoptr (GByteArray) seg = g_byte_array_new ();
+  g_autofree gchar *name = NULL;
+  g_autoptr (GError) err = NULL;
+  LlHlsSegment *s;
+
+  gc_cmaf_write_styp (seg);
+  for (guint i = 0; i < st->partial_parts->len; i++) {
+    g_autofree gchar *path = g_build_filename (
+        t->dir, g_ptr_array_index (st->partial_parts, i), NULL);
+    g_autofree gchar *data = NULL;
+    gsize len;
+
+    if (!g_file_get_contents (path, &data, &len, NULL)) {
+      GST_WARNING ("%s: part %s of the unfinished segment is gone", t->name,
+                   path);
+      return FALSE;
+    }
+    g_byte_array_append (seg, (const guint8 *)data, len);
+  }
+  name = g_strdup_printf ("seg-%" G_GUINT64_FORMAT ".m4s", st->partial.msn);
+  if (!llhls_file_write_atomic (t->dir, name, seg->data, seg->len, NULL, 0,
+                                &err)) {
+    GST_WARNING ("%s: %s", t->name, err->message);
+    return FALSE;
+  }
+  s = g_new0 (LlHlsSegment, 1);
+  s->msn = st->partial.msn;
+  s->start = G_MININT64 / 4;
+  s->duration = st->partial.duration;
+  s->pdt = st->partial.pdt;
+  s->init_id = st->partial.init_id;
+  s->discontinuity = st->partial.discontinuity;
+  s->independent = TRUE;
+  s->complete = TRUE;
+  s->size = seg->len;
+  s->parts = g_array_new (FALSE, FALSE, sizeof (LlHlsPart));
+  s->parts_deleted = TRUE;
+  g_queue_push_tail (&t->segments, s);
+  return TRUE;
+}
+
 /* A playlist left in the folder by an earlier run (a crash, a restart of the
  * publisher) is continued, not overwritten: its segments stay listed, the
  * numbering goes on, and the new stream starts behind EXT-X-DISCONTINUITY
@@ -258,10 +314,12 @@ llhls_track_resume (LlHlsTrack *t)
   t->discontinuity_seq = st.discontinuity_seq;
   t->init_id = st.max_init_id + 1;
   t->next_msn = st.next_msn;
-  t->first_msn = st.next_msn;
+  if (st.partial_parts->len > 0 && llhls_track_complete_partial (t, &st))
+    t->next_msn = st.partial.msn + 1;
+  t->first_msn = t->next_msn;
   t->discont_pending = TRUE;
-  GST_INFO ("%s: continuing %s after segment %" G_GUINT64_FORMAT, t->name, path,
-            st.next_msn);
+  GST_INFO ("%s: continuing %s at segment %" G_GUINT64_FORMAT, t->name, path,
+            t->next_msn);
   llhls_resume_state_clear (&st);
 
   /* Parts of the old run are not listed any more. */
@@ -819,8 +877,8 @@ llhls_track_write_part_n (LlHlsTrack *t, guint n, GError **error)
   gint64 end;
   g_autofree gchar *name = NULL;
   g_autoptr (GError) err = NULL;
-
   gsize bytes = 0;
+  guint64 start_ticks;
 
   n = MIN (n, t->samples->len);
   if (n == 0)
@@ -828,15 +886,28 @@ llhls_track_write_part_n (LlHlsTrack *t, guint n, GError **error)
   g_assert (seg);
 
   first = &g_array_index (t->samples, LlHlsSample, 0);
+  /* A part is published with its last sample's duration predicted; when the
+   * next sample comes a little early or late (capture jitter), the new part
+   * starts where the previous one ended, and its first sample's duration
+   * absorbs the difference. Only a real gap (more than a sample, and more
+   * than MAX_SNAP) shows in the decode timeline. */
+  start_ticks = llhls_ticks (t, first->dts);
+  if (t->have_part_end &&
+      ABS ((gint64)start_ticks - (gint64)t->part_end_ticks) <=
+          (gint64)llhls_ticks (t, MAX (first->duration, (gint64)MAX_SNAP)))
+    start_ticks = t->part_end_ticks;
   cs = g_new0 (GcCmafSample, n);
   for (guint i = 0; i < n; i++) {
     LlHlsSample *s = &g_array_index (t->samples, LlHlsSample, i);
     gint64 next = s->dts + s->duration;
-    guint64 a = llhls_ticks (t, s->dts), b = llhls_ticks (t, next);
+    guint64 a = i == 0 ? start_ticks : llhls_ticks (t, s->dts);
+    guint64 b = llhls_ticks (t, next);
     cs[i].duration = b > a ? (guint32)(b - a) : 1;
     cs[i].size = s->size;
     cs[i].sync = s->sync;
-    cs[i].cts_offset = (gint32)((gint64)llhls_ticks (t, s->pts) - (gint64)a);
+    /* Presentation keeps its offset from decode, as captured. */
+    cs[i].cts_offset = (gint32)((gint64)llhls_ticks (t, s->pts) -
+                                (gint64)llhls_ticks (t, s->dts));
     bytes += s->size;
   }
   {
@@ -875,7 +946,7 @@ llhls_track_write_part_n (LlHlsTrack *t, guint n, GError **error)
   g_mutex_unlock (&t->meta_lock);
 
   frag.sequence_number = ++t->fragment_seq;
-  frag.decode_time = llhls_ticks (t, first->dts);
+  frag.decode_time = start_ticks;
   frag.samples = cs;
   frag.n_samples = n;
   if (!gc_cmaf_write_fragment (t->scratch, 1, &frag, NULL, &err)) {
@@ -900,6 +971,10 @@ llhls_track_write_part_n (LlHlsTrack *t, guint n, GError **error)
                           error))
     return FALSE;
 
+  t->part_end_ticks = start_ticks;
+  for (guint i = 0; i < n; i++)
+    t->part_end_ticks += cs[i].duration;
+  t->have_part_end = TRUE;
   g_array_append_val (seg->parts, part);
   seg->duration = end - seg->start;
   seg->size += part.size;
@@ -945,6 +1020,8 @@ llhls_track_open_segment (LlHlsTrack *t, gint64 dts, gint64 pdt,
   t->cur->init_id = t->init_id - 1;
   t->cur->independent = independent;
   t->cur->discontinuity = t->discont_pending && t->cur->msn > 0;
+  if (t->discont_pending)
+    t->have_part_end = FALSE;
   t->cur->parts = g_array_new (FALSE, FALSE, sizeof (LlHlsPart));
   t->discont_pending = FALSE;
 
@@ -1330,11 +1407,19 @@ llhls_track_push (LlHlsTrack *t, GstBuffer *buffer, gint64 dts, gint64 pts,
 
   /* Timestamps jumping: the next segment starts a new timeline and carries
    * EXT-X-DISCONTINUITY. */
-  if (t->have_last && (dts < t->expected_dts - (gint64)BACKWARD_TOLERANCE ||
+  if (t->have_last && (dts < t->last_dts - (gint64)BACKWARD_JUMP ||
                        dts > t->expected_dts + (gint64)FORWARD_JUMP)) {
     GST_INFO ("%s: timestamp jump %" GST_STIME_FORMAT " -> %" GST_STIME_FORMAT,
               t->name, GST_STIME_ARGS (t->expected_dts), GST_STIME_ARGS (dts));
     t->discont_pending = TRUE;
+  } else if (t->have_last && dts <= t->last_dts) {
+    gint64 shift = t->last_dts + (gint64)JITTER_STEP - dts;
+    GST_LOG ("%s: timestamp %" GST_STIME_FORMAT " not after %" GST_STIME_FORMAT
+             ", moved by %" G_GINT64_FORMAT " ns",
+             t->name, GST_STIME_ARGS (dts), GST_STIME_ARGS (t->last_dts),
+             shift);
+    dts += shift;
+    pts += shift;
   }
   if (t->discont_pending && t->have_anchor) {
     /* Close what we have, and re-anchor the grid so the new segment is a

@@ -847,6 +847,82 @@ GST_START_TEST (test_restart_continues_existing_playlist) {
 }
 GST_END_TEST;
 
+/* Copies the files of @rendition into a GHashTable name -> GBytes. */
+static GHashTable *
+snapshot_rendition (const gchar *rendition)
+{
+  g_autofree gchar *dir = g_build_filename (tmpdir, rendition, NULL);
+  g_autoptr (GDir) d = g_dir_open (dir, 0, NULL);
+  GHashTable *files = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
+                                             (GDestroyNotify)g_bytes_unref);
+  const gchar *name;
+
+  fail_unless (d != NULL);
+  while ((name = g_dir_read_name (d)))
+    g_hash_table_insert (files, g_strdup (name),
+                         rendition_read (rendition, name));
+  return files;
+}
+
+static void
+restore_rendition (const gchar *rendition, GHashTable *files)
+{
+  GHashTableIter it;
+  gpointer name, bytes;
+
+  g_hash_table_iter_init (&it, files);
+  while (g_hash_table_iter_next (&it, &name, &bytes)) {
+    g_autofree gchar *path = rendition_path (rendition, name);
+    fail_unless (g_file_set_contents (path, g_bytes_get_data (bytes, NULL),
+                                      g_bytes_get_size (bytes), NULL));
+  }
+}
+
+GST_START_TEST (test_restart_after_crash_completes_growing_segment) {
+  g_autoptr (GHashTable) crashed = NULL;
+  g_autoptr (Playlist) before = NULL;
+  g_autoptr (Playlist) pl = NULL;
+  PlSegment *seg;
+  guint parts_seen;
+
+  {
+    g_autoptr (GstHarness) h = ll_hls_video_harness_new ("target-duration=2");
+    /* Segment 1 is growing (4 of its parts out) when the writer dies. */
+    push_video (h, 0, 2 * FRAME_RATE + 24, 2 * FRAME_RATE);
+    crashed = snapshot_rendition ("video_0");
+  }
+  /* What a killed process leaves: the playlist and parts as they were. */
+  restore_rendition ("video_0", crashed);
+  before = playlist_load ("video_0");
+  fail_if (before->endlist);
+  parts_seen = pl_segment (before, 1)->parts->len;
+  fail_unless_equals_int (parts_seen, 4);
+
+  {
+    g_autoptr (GstHarness) h = ll_hls_video_harness_new ("target-duration=2");
+    push_video (h, 0, 3 * FRAME_RATE, 2 * FRAME_RATE);
+
+    pl = playlist_load ("video_0");
+    /* Segment 1 is complete now, made of the parts players saw. */
+    seg = pl_segment (pl, 1);
+    fail_unless (seg->complete, "%s", pl->text);
+    fail_unless (ABS (seg->duration - 0.8) < 0.001, "%s", pl->text);
+    fail_if (seg->discontinuity);
+    {
+      g_auto (Mp4Media) m = {0};
+      assert_valid_media ("video_0", "seg-1.m4s", &m);
+      fail_unless_equals_int (m.n_fragments, parts_seen);
+      fail_unless_equals_int (m.n_samples, 24);
+    }
+    /* The new stream goes on at 2, behind a discontinuity. */
+    seg = pl_segment (pl, 2);
+    fail_unless_equals_uint64 (seg->msn, 2);
+    fail_unless (seg->discontinuity, "%s", pl->text);
+    fail_unless_equals_string (seg->map, "init-1.mp4");
+  }
+}
+GST_END_TEST;
+
 GST_START_TEST (test_unreadable_old_playlist_starts_afresh) {
   g_autoptr (GstHarness) h = NULL;
   g_autoptr (Playlist) pl = NULL;
@@ -948,6 +1024,41 @@ GST_START_TEST (test_forward_timestamp_jump_is_discontinuity) {
   assert_valid_media ("video_0", pl_segment (pl, 2)->uri, &m);
   fail_unless_equals_uint64 (m.tfdt, 15 * VIDEO_TIMESCALE / 2);
   fail_if (m.first_flags & SAMPLE_IS_NON_SYNC);
+}
+GST_END_TEST;
+
+GST_START_TEST (test_timestamp_jitter_is_not_discontinuity) {
+  g_autoptr (GstHarness) h = ll_hls_video_harness_new ("target-duration=2");
+  g_autoptr (Playlist) pl = NULL;
+  guint64 prev_end = 0;
+
+  /* As from a WebRTC jitter buffer: frames early and late by 20 ms, so some
+   * go back in time by 7 ms. */
+  for (guint i = 0; i < 5 * FRAME_RATE; i++) {
+    GstClockTimeDiff jitter = (i % 2 ? -20 : 20) * GST_MSECOND;
+    fail_unless_equals_int (push_video_frame (h, i, i % (2 * FRAME_RATE) == 0,
+                                              40 * GST_MSECOND + jitter),
+                            GST_FLOW_OK);
+  }
+
+  pl = playlist_load ("video_0");
+  fail_unless_equals_int (pl_complete_count (pl), 2);
+  for (guint i = 0; i < pl->segments->len; i++) {
+    PlSegment *seg = pl_segment (pl, i);
+    fail_if (seg->discontinuity, "%s", pl->text);
+    for (guint j = 0; j < seg->parts->len; j++) {
+      g_auto (Mp4Media) m = {0};
+      assert_valid_media ("video_0", pl_part (seg, j)->uri, &m);
+      /* Each part starts where the one before ended: no sample was given a
+       * negative or made-up duration. */
+      if (i > 0 || j > 0)
+        fail_unless (m.tfdt + 1 >= prev_end && m.tfdt <= prev_end + 1,
+                     "part %u.%u starts at %" G_GUINT64_FORMAT
+                     ", the one before ended at %" G_GUINT64_FORMAT,
+                     i, j, m.tfdt, prev_end);
+      prev_end = m.tfdt + m.duration;
+    }
+  }
 }
 GST_END_TEST;
 
@@ -1310,9 +1421,11 @@ llhlssink_suite (void)
   tcase_add_test (tc, test_eos_message_once_all_pads_eos);
   tcase_add_test (tc, test_restart_continues_existing_playlist);
   tcase_add_test (tc, test_unreadable_old_playlist_starts_afresh);
+  tcase_add_test (tc, test_restart_after_crash_completes_growing_segment);
   tcase_add_test (tc, test_caps_change_starts_new_init_segment);
   tcase_add_test (tc, test_forward_timestamp_jump_is_discontinuity);
   tcase_add_test (tc, test_backward_timestamp_jump_is_discontinuity);
+  tcase_add_test (tc, test_timestamp_jitter_is_not_discontinuity);
   tcase_add_test (tc, test_multivariant_lists_every_rendition);
   tcase_add_test (tc, test_renditions_share_segment_numbers_and_pdt);
   tcase_add_test (tc, test_released_pad_ends_its_rendition);

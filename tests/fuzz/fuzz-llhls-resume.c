@@ -28,6 +28,8 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
         __builtin_trap ();
       prev = seg->msn;
     }
+    if (st.partial_parts->len > 0 && st.partial.msn != st.next_msn)
+      __builtin_trap ();
   }
   llhls_resume_state_clear (&st);
   g_free (text);
