@@ -5,11 +5,15 @@
 
 #include <string.h>
 
+#include "secret.h"
+
 typedef enum {
   KEY_STRING,
   KEY_PATH,
   KEY_UINT,
   KEY_SIZE,
+  KEY_HASH,       /* a gc_secret_hash() string */
+  KEY_PORT_RANGE, /* MIN-MAX; offset names the guint pair's first field */
 } KeyType;
 
 typedef struct {
@@ -38,7 +42,33 @@ static const KeyInfo keys[] = {
      (guint64)1 << 30},
     {"origin", "default-target-duration", KEY_UINT,
      FIELD (origin.default_target_duration), 1, 60},
+    {"server", "admin-token-hash", KEY_HASH, FIELD (admin_token_hash), 0, 0},
+    {"server", "plugin-path", KEY_STRING, FIELD (plugin_path), 0, 0},
+    {"webrtc", "stun-server", KEY_STRING, FIELD (webrtc.stun_server), 0, 0},
+    {"webrtc", "turn-server", KEY_STRING, FIELD (webrtc.turn_server), 0, 0},
+    {"webrtc", "turn-username", KEY_STRING, FIELD (webrtc.turn_username), 0, 0},
+    {"webrtc", "turn-credential", KEY_STRING, FIELD (webrtc.turn_credential), 0,
+     0},
+    {"webrtc", "ice-address", KEY_STRING, FIELD (webrtc.ice_address), 0, 0},
+    {"webrtc", "public-address", KEY_STRING, FIELD (webrtc.public_address), 0,
+     0},
+    {"webrtc", "udp-port-range", KEY_PORT_RANGE, FIELD (webrtc.udp_port_min), 1,
+     65535},
+    {"worker", "program", KEY_PATH, FIELD (worker.program), 0, 0},
+    {"worker", "pipeline", KEY_STRING, FIELD (worker.pipeline), 0, 0},
+    {"worker", "answer-timeout", KEY_UINT, FIELD (worker.answer_timeout_ms),
+     100, 120000},
+    {"worker", "heartbeat-timeout", KEY_UINT,
+     FIELD (worker.heartbeat_timeout_ms), 600, 60000},
+    {"worker", "stop-timeout", KEY_UINT, FIELD (worker.stop_timeout_ms), 100,
+     60000},
 };
+
+/* [channel:NAME] groups hold these; anything else there is a typo. */
+static const gchar *const channel_keys[] = {"stream-key-hash", "pipeline",
+                                            "enabled"};
+
+#define CHANNEL_GROUP_PREFIX "channel:"
 
 static gchar *
 default_media_dir (void)
@@ -62,7 +92,38 @@ gc_config_new (void)
   config->media_dir = default_media_dir ();
   config->log_level = g_strdup ("info");
   gc_origin_limits_init (&config->origin);
+  config->worker.pipeline = g_strdup (GC_CONFIG_DEFAULT_PIPELINE);
+  config->worker.answer_timeout_ms = 10000;
+  config->worker.heartbeat_timeout_ms = 1500;
+  config->worker.stop_timeout_ms = 5000;
+  config->channels =
+      g_ptr_array_new_with_free_func ((GDestroyNotify)gc_channel_config_free);
   return config;
+}
+
+void
+gc_channel_config_free (GcChannelConfig *channel)
+{
+  if (channel == NULL)
+    return;
+  g_free (channel->name);
+  g_free (channel->stream_key_hash);
+  g_free (channel->pipeline);
+  g_free (channel);
+}
+
+gboolean
+gc_config_channel_name_is_valid (const gchar *name)
+{
+  gsize n = 0;
+
+  if (name == NULL)
+    return FALSE;
+  for (; name[n] != '\0'; n++) {
+    if (!g_ascii_isalnum (name[n]) && name[n] != '_' && name[n] != '-')
+      return FALSE;
+  }
+  return n >= 1 && n <= 64;
 }
 
 void
@@ -74,6 +135,17 @@ gc_config_free (GcConfig *config)
   g_free (config->data_dir);
   g_free (config->media_dir);
   g_free (config->log_level);
+  g_free (config->admin_token_hash);
+  g_free (config->plugin_path);
+  g_free (config->webrtc.stun_server);
+  g_free (config->webrtc.turn_server);
+  g_free (config->webrtc.turn_username);
+  g_free (config->webrtc.turn_credential);
+  g_free (config->webrtc.ice_address);
+  g_free (config->webrtc.public_address);
+  g_free (config->worker.program);
+  g_free (config->worker.pipeline);
+  g_clear_pointer (&config->channels, g_ptr_array_unref);
   g_free (config);
 }
 
@@ -116,11 +188,42 @@ load_key (GcConfig *config, GKeyFile *kf, const KeyInfo *info, GError **error)
       g_key_file_get_string (kf, info->group, info->key, NULL);
   gpointer field = G_STRUCT_MEMBER_P (config, info->offset);
   guint64 v;
+  guint64 v2;
+  g_auto (GStrv) range = NULL;
 
   if (value == NULL)
     return TRUE;
   g_strstrip (value);
   switch (info->type) {
+    case KEY_HASH: {
+      g_autoptr (GError) local = NULL;
+
+      if (value[0] == '\0') {
+        g_clear_pointer ((gchar **)field, g_free);
+        return TRUE;
+      }
+      /* Never echo the value: a pasted secret must not reach a log. */
+      if (!gc_secret_hash_validate (value, &local)) {
+        g_set_error (error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE,
+                     "[%s] %s: %s", info->group, info->key, local->message);
+        return FALSE;
+      }
+      g_free (*(gchar **)field);
+      *(gchar **)field = g_steal_pointer (&value);
+      return TRUE;
+    }
+    case KEY_PORT_RANGE:
+      range = g_strsplit (value, "-", 2);
+      if (g_strv_length (range) != 2 ||
+          !g_ascii_string_to_unsigned (g_strstrip (range[0]), 10, info->min,
+                                       info->max, &v, NULL) ||
+          !g_ascii_string_to_unsigned (g_strstrip (range[1]), 10, info->min,
+                                       info->max, &v2, NULL) ||
+          v2 < v)
+        break;
+      ((guint *)field)[0] = (guint)v;
+      ((guint *)field)[1] = (guint)v2;
+      return TRUE;
     case KEY_STRING:
     case KEY_PATH:
       if (info->type == KEY_PATH && value[0] == '\0')
@@ -166,6 +269,100 @@ is_known_key (const gchar *group, const gchar *key)
   return FALSE;
 }
 
+static void
+clear_if_empty (gchar **s)
+{
+  if (*s != NULL && (*s)[0] == '\0')
+    g_clear_pointer (s, g_free);
+}
+
+/* An empty optional value means "not set", as if the line were absent. */
+static void
+normalize (GcConfig *config)
+{
+  clear_if_empty (&config->plugin_path);
+  clear_if_empty (&config->webrtc.stun_server);
+  clear_if_empty (&config->webrtc.turn_server);
+  clear_if_empty (&config->webrtc.turn_username);
+  clear_if_empty (&config->webrtc.turn_credential);
+  clear_if_empty (&config->webrtc.ice_address);
+  clear_if_empty (&config->webrtc.public_address);
+  clear_if_empty (&config->worker.pipeline);
+  if (config->worker.pipeline == NULL)
+    config->worker.pipeline = g_strdup (GC_CONFIG_DEFAULT_PIPELINE);
+}
+
+static gboolean
+is_channel_key (const gchar *key)
+{
+  for (guint i = 0; i < G_N_ELEMENTS (channel_keys); i++) {
+    if (strcmp (channel_keys[i], key) == 0)
+      return TRUE;
+  }
+  return FALSE;
+}
+
+static gboolean
+load_channel (GcConfig *config, GKeyFile *kf, const gchar *group,
+              GError **error)
+{
+  const gchar *name = group + strlen (CHANNEL_GROUP_PREFIX);
+  g_autoptr (GError) local = NULL;
+  g_auto (GStrv) names = NULL;
+  GcChannelConfig *channel;
+
+  if (!gc_config_channel_name_is_valid (name)) {
+    g_set_error (error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE,
+                 "[%s]: a channel name is 1 to 64 letters, digits, '_' or '-'",
+                 group);
+    return FALSE;
+  }
+  for (guint i = 0; i < config->channels->len; i++) {
+    GcChannelConfig *other = config->channels->pdata[i];
+
+    if (strcmp (other->name, name) == 0) {
+      g_set_error (error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE,
+                   "[%s]: channel defined twice", group);
+      return FALSE;
+    }
+  }
+  names = g_key_file_get_keys (kf, group, NULL, NULL);
+  for (guint k = 0; names != NULL && names[k] != NULL; k++) {
+    if (!is_channel_key (names[k])) {
+      g_set_error (error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_KEY_NOT_FOUND,
+                   "unknown key [%s] %s", group, names[k]);
+      return FALSE;
+    }
+  }
+
+  channel = g_new0 (GcChannelConfig, 1);
+  channel->name = g_strdup (name);
+  g_ptr_array_add (config->channels, channel);
+  channel->stream_key_hash =
+      g_key_file_get_string (kf, group, "stream-key-hash", NULL);
+  if (channel->stream_key_hash != NULL) {
+    g_strstrip (channel->stream_key_hash);
+    if (!gc_secret_hash_validate (channel->stream_key_hash, &local)) {
+      g_set_error (error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE,
+                   "[%s] stream-key-hash: %s", group, local->message);
+      return FALSE;
+    }
+  }
+  channel->pipeline = g_key_file_get_string (kf, group, "pipeline", NULL);
+  if (channel->pipeline != NULL && g_strstrip (channel->pipeline)[0] == '\0')
+    g_clear_pointer (&channel->pipeline, g_free);
+  channel->enabled = TRUE;
+  if (g_key_file_has_key (kf, group, "enabled", NULL)) {
+    channel->enabled = g_key_file_get_boolean (kf, group, "enabled", &local);
+    if (local != NULL) {
+      g_set_error (error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE,
+                   "[%s] enabled: expected true or false", group);
+      return FALSE;
+    }
+  }
+  return TRUE;
+}
+
 gboolean
 gc_config_load_file (GcConfig *config, const gchar *path, GError **error)
 {
@@ -184,6 +381,13 @@ gc_config_load_file (GcConfig *config, const gchar *path, GError **error)
   for (guint g = 0; groups[g] != NULL; g++) {
     g_auto (GStrv) names = NULL;
 
+    if (g_str_has_prefix (groups[g], CHANNEL_GROUP_PREFIX)) {
+      if (!load_channel (config, kf, groups[g], error)) {
+        g_prefix_error (error, "%s: ", path);
+        return FALSE;
+      }
+      continue;
+    }
     if (!is_known_group (groups[g]))
       continue;
     names = g_key_file_get_keys (kf, groups[g], NULL, NULL);
@@ -201,6 +405,7 @@ gc_config_load_file (GcConfig *config, const gchar *path, GError **error)
       return FALSE;
     }
   }
+  normalize (config);
   return TRUE;
 }
 

@@ -9,13 +9,67 @@
 
 G_BEGIN_DECLS
 
+/* One [channel:NAME] group. */
 typedef struct {
-  gchar *listen;    /* host:port; port 0 lets the kernel choose */
-  gchar *data_dir;  /* durable state */
-  gchar *media_dir; /* LL-HLS folders, one per channel (tmpfs) */
-  gchar *log_level; /* error, warning, info, debug */
+  gchar *name;
+  gchar *stream_key_hash; /* (nullable) gc_secret_hash() form; NULL: nobody
+                             can publish */
+  gchar *pipeline;        /* (nullable) NULL: [worker] pipeline */
+  gboolean enabled;
+} GcChannelConfig;
+
+/* [webrtc]: what workers tell ICE, and the Link headers of WHIP answers. */
+typedef struct {
+  gchar *stun_server;     /* (nullable) "stun:host:port", comma-separated */
+  gchar *turn_server;     /* (nullable) "turn:host:port?transport=udp" ... */
+  gchar *turn_username;   /* (nullable) */
+  gchar *turn_credential; /* (nullable) a secret: never logged */
+  gchar *ice_address;     /* (nullable) the only local address ICE uses */
+  gchar *public_address;  /* (nullable) 1:1 NAT: advertised instead */
+  guint udp_port_min;     /* 0: any port */
+  guint udp_port_max;
+} GcWebrtcConfig;
+
+/* [worker]: the channel worker processes. */
+typedef struct {
+  gchar *program;          /* (nullable) NULL: glasscast-worker beside us */
+  gchar *pipeline;         /* default gst-launch description */
+  guint answer_timeout_ms; /* offer -> answer */
+  guint heartbeat_timeout_ms;
+  guint stop_timeout_ms; /* "stop" -> SIGKILL */
+} GcWorkerConfig;
+
+typedef struct {
+  gchar *listen;           /* host:port; port 0 lets the kernel choose */
+  gchar *data_dir;         /* durable state */
+  gchar *media_dir;        /* LL-HLS folders, one per channel (tmpfs) */
+  gchar *log_level;        /* error, warning, info, debug */
+  gchar *admin_token_hash; /* (nullable) NULL: admin API refused */
+  gchar *plugin_path;      /* (nullable) prepended to workers'
+                              GST_PLUGIN_PATH */
   GcOriginLimits origin;
+  GcWebrtcConfig webrtc;
+  GcWorkerConfig worker;
+  GPtrArray *channels; /* GcChannelConfig, in file order */
 } GcConfig;
+
+/* The pipeline workers run unless configured otherwise; {location} becomes
+ * the channel's folder under media-dir. audiorate: WebRTC audio timestamps
+ * jitter by 10-15 ms around the RTP clock (jitterbuffer, RTCP sync); it
+ * makes them contiguous (resyncing only beyond 40 ms) so the packager does
+ * not see timestamp jumps. */
+#define GC_CONFIG_DEFAULT_PIPELINE                                             \
+  "whipserversrc name=src "                                                    \
+  "src.video_0 ! queue ! llhlssink name=sink location={location} "             \
+  "src.audio_0 ! queue ! opusdec ! audioconvert ! audioresample ! "            \
+  "audiorate tolerance=40000000 skip-to-first=true ! "                         \
+  "avenc_aac ! aacparse ! sink."
+
+/* Channel names: 1 to 64 of [A-Za-z0-9_-]; they become folder names, URL
+ * path segments and metric labels. */
+gboolean gc_config_channel_name_is_valid (const gchar *name);
+
+void gc_channel_config_free (GcChannelConfig *channel);
 
 /* Returns: (transfer full): a configuration holding the defaults. */
 GcConfig *gc_config_new (void);

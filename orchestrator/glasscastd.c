@@ -2,16 +2,21 @@
  * `--origin DIR` runs the LL-HLS origin alone, for media engineers with a gst-launch llhlssink pipeline. */
 
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 
 #include <glib-unix.h>
 #include <glib/gstdio.h>
 #include <libsoup/soup.h>
 
+#include "channels.h"
 #include "config.h"
 #include "log.h"
 #include "origin.h"
+#include "secret.h"
 #include "server.h"
 
 typedef struct {
@@ -20,7 +25,13 @@ typedef struct {
   gchar *listen;
   gchar *log_level;
   gboolean version;
+  gboolean hash_key;
 } Options;
+
+typedef struct {
+  GMainLoop *loop;
+  GcChannels *channels;
+} Shutdown;
 
 static gboolean
 on_quit_signal (gpointer user_data)
@@ -56,6 +67,11 @@ parse_options (int *argc, char ***argv, Options *opts, GError **error)
        "error, warning, info or debug (overrides [server] log-level)", "LEVEL"},
       {"version", 0, 0, G_OPTION_ARG_NONE, &opts->version,
        "Print the version and exit", NULL},
+      {"hash-key", 0, 0, G_OPTION_ARG_NONE, &opts->hash_key,
+       "Print the hash of a stream key or admin token for the config: of the "
+       "line on standard input, or of a new random key (printed once) when "
+       "standard input is a terminal or empty",
+       NULL},
       G_OPTION_ENTRY_NULL,
   };
   g_autoptr (GOptionContext) ctx =
@@ -68,6 +84,52 @@ parse_options (int *argc, char ***argv, Options *opts, GError **error)
   return g_option_context_parse (ctx, argc, argv, error);
 }
 
+/* --hash-key: the operator's way to a stream-key-hash= or
+ * admin-token-hash= line. The key is never written anywhere else. */
+static int
+hash_key (void)
+{
+  g_autofree gchar *key = NULL;
+  g_autofree gchar *hash = NULL;
+  gboolean generated = FALSE;
+
+  if (!isatty (STDIN_FILENO)) {
+    gchar line[1024];
+
+    if (fgets (line, sizeof line, stdin) != NULL) {
+      key = g_strstrip (g_strdup (line));
+      memset (line, 0, sizeof line);
+    }
+  }
+  if (key == NULL || key[0] == '\0') {
+    g_free (key);
+    key = gc_secret_generate ();
+    generated = TRUE;
+  }
+  hash = gc_secret_hash (key, GC_SECRET_DEFAULT_ITERATIONS);
+  if (generated)
+    printf ("# new key, shown only now: %s\n", key);
+  printf ("%s\n", hash);
+  gc_secret_free (g_steal_pointer (&key));
+  return EXIT_SUCCESS;
+}
+
+static void
+quit_when_workers_gone (gpointer user_data)
+{
+  Shutdown *s = user_data;
+
+  if (gc_channels_count_running (s->channels) == 0)
+    g_main_loop_quit (s->loop);
+}
+
+static gboolean
+poll_workers (gpointer user_data)
+{
+  quit_when_workers_gone (user_data);
+  return G_SOURCE_CONTINUE;
+}
+
 static int
 run (Options *opts)
 {
@@ -75,6 +137,7 @@ run (Options *opts)
   g_autoptr (GcConfig) config = gc_config_new ();
   g_autoptr (GcOrigin) origin = NULL;
   g_autoptr (GcServer) server = NULL;
+  g_autoptr (GcChannels) channels = NULL;
   g_autoptr (GSocketAddress) address = NULL;
   g_autoptr (GMainLoop) loop = NULL;
   g_autofree gchar *uri = NULL;
@@ -119,6 +182,12 @@ run (Options *opts)
   if (origin == NULL)
     goto fail;
   server = gc_server_new (origin);
+  if (opts->origin_dir == NULL) {
+    channels = gc_channels_new (config, &error);
+    if (channels == NULL)
+      goto fail;
+    gc_server_add_channels (server, channels, config);
+  }
   uri = gc_server_listen (server, address, &error);
   if (uri == NULL)
     goto fail;
@@ -143,6 +212,16 @@ run (Options *opts)
     gc_origin_shutdown (origin);
     g_timeout_add_once (200, quit_loop, loop);
     g_main_loop_run (loop);
+  }
+  /* Workers finalise their playlists on "stop"; wait for them (each is
+   * killed after stop-timeout anyway). */
+  if (channels != NULL && gc_channels_shutdown (channels) > 0) {
+    Shutdown s = {loop, channels};
+    guint poll_id = g_timeout_add (50, poll_workers, &s);
+
+    g_timeout_add_once (config->worker.stop_timeout_ms + 500, quit_loop, loop);
+    g_main_loop_run (loop);
+    g_source_remove (poll_id);
   }
   gc_origin_shutdown (origin);
   gc_server_stop (server);
@@ -169,6 +248,11 @@ main (int argc, char **argv)
     printf ("glasscastd %s\n", GLASSCAST_VERSION);
     return EXIT_SUCCESS;
   }
+  if (opts.hash_key)
+    return hash_key ();
+  /* A worker that dies leaves a broken pipe; writing to it must be an
+   * error to handle, not a signal that ends glasscastd. */
+  signal (SIGPIPE, SIG_IGN);
   if (argc > 1) {
     g_printerr ("glasscastd: unexpected argument \"%s\" (try --help)\n",
                 argv[1]);

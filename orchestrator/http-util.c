@@ -5,13 +5,14 @@
 
 #include <json-glib/json-glib.h>
 
+#include "channel-error.h"
 #include "origin-error.h"
 
 /* RFC 6585; libsoup 3.2 has no name for it. */
 #define STATUS_TOO_MANY_REQUESTS 429
 
 typedef struct {
-  GcOriginErrorCode code;
+  gint code;
   guint status;
   const gchar *name;
 } ErrorInfo;
@@ -29,15 +30,50 @@ static const ErrorInfo origin_errors[] = {
     {GC_ORIGIN_ERROR_INTERNAL, SOUP_STATUS_INTERNAL_SERVER_ERROR, "internal"},
 };
 
+/* WHIP (RFC 9725 4.2, 4.3) and the channel API. */
+static const ErrorInfo channel_errors[] = {
+    {GC_CHANNEL_ERROR_BAD_REQUEST, SOUP_STATUS_BAD_REQUEST, "bad_request"},
+    {GC_CHANNEL_ERROR_UNAUTHORIZED, SOUP_STATUS_UNAUTHORIZED, "unauthorized"},
+    {GC_CHANNEL_ERROR_FORBIDDEN, SOUP_STATUS_FORBIDDEN, "forbidden"},
+    {GC_CHANNEL_ERROR_NOT_FOUND, SOUP_STATUS_NOT_FOUND, "not_found"},
+    {GC_CHANNEL_ERROR_METHOD, SOUP_STATUS_METHOD_NOT_ALLOWED,
+     "method_not_allowed"},
+    {GC_CHANNEL_ERROR_NOT_ACCEPTABLE, SOUP_STATUS_NOT_ACCEPTABLE,
+     "unsupported_codecs"},
+    {GC_CHANNEL_ERROR_CONFLICT, SOUP_STATUS_CONFLICT, "conflict"},
+    {GC_CHANNEL_ERROR_PRECONDITION, SOUP_STATUS_PRECONDITION_FAILED,
+     "precondition_failed"},
+    {GC_CHANNEL_ERROR_TOO_LARGE, SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE,
+     "too_large"},
+    {GC_CHANNEL_ERROR_MEDIA_TYPE, SOUP_STATUS_UNSUPPORTED_MEDIA_TYPE,
+     "unsupported_media_type"},
+    {GC_CHANNEL_ERROR_UNPROCESSABLE, SOUP_STATUS_UNPROCESSABLE_ENTITY,
+     "unprocessable"},
+    {GC_CHANNEL_ERROR_UNAVAILABLE, SOUP_STATUS_SERVICE_UNAVAILABLE,
+     "unavailable"},
+    {GC_CHANNEL_ERROR_INTERNAL, SOUP_STATUS_INTERNAL_SERVER_ERROR, "internal"},
+};
+
+static const ErrorInfo *
+lookup_in (const ErrorInfo *table, guint n, gint code)
+{
+  for (guint i = 0; i < n; i++) {
+    if (table[i].code == code)
+      return &table[i];
+  }
+  return NULL;
+}
+
 static const ErrorInfo *
 lookup (const GError *error)
 {
-  if (error != NULL && error->domain == GC_ORIGIN_ERROR) {
-    for (guint i = 0; i < G_N_ELEMENTS (origin_errors); i++) {
-      if (origin_errors[i].code == (GcOriginErrorCode)error->code)
-        return &origin_errors[i];
-    }
-  }
+  if (error == NULL)
+    return NULL;
+  if (error->domain == GC_ORIGIN_ERROR)
+    return lookup_in (origin_errors, G_N_ELEMENTS (origin_errors), error->code);
+  if (error->domain == GC_CHANNEL_ERROR)
+    return lookup_in (channel_errors, G_N_ELEMENTS (channel_errors),
+                      error->code);
   return NULL;
 }
 
@@ -126,8 +162,13 @@ gc_http_reply_error (SoupServerMessage *msg, const GError *error)
   /* An edge must never remember a miss: the next part 404s only until it
    * exists. */
   soup_message_headers_replace (h, "Cache-Control", "no-store");
-  if (g_error_matches (error, GC_ORIGIN_ERROR, GC_ORIGIN_ERROR_METHOD))
+  /* A handler with other methods sets its own Allow before replying. */
+  if ((g_error_matches (error, GC_ORIGIN_ERROR, GC_ORIGIN_ERROR_METHOD) ||
+       g_error_matches (error, GC_CHANNEL_ERROR, GC_CHANNEL_ERROR_METHOD)) &&
+      soup_message_headers_get_one (h, "Allow") == NULL)
     soup_message_headers_replace (h, "Allow", "GET, HEAD, OPTIONS");
+  if (status == SOUP_STATUS_UNAUTHORIZED)
+    soup_message_headers_replace (h, "WWW-Authenticate", "Bearer");
   gc_http_set_cors (msg);
   gc_http_set_json_error (msg, gc_http_error_code (error), error->message);
 }
@@ -146,16 +187,23 @@ gc_http_set_cors (SoupServerMessage *msg)
 void
 gc_http_reply_preflight (SoupServerMessage *msg)
 {
+  gc_http_reply_preflight_for (msg, "GET, HEAD, OPTIONS",
+                               "Range, Content-Type");
+}
+
+void
+gc_http_reply_preflight_for (SoupServerMessage *msg, const gchar *methods,
+                             const gchar *headers)
+{
   SoupMessageHeaders *h;
 
   g_return_if_fail (SOUP_IS_SERVER_MESSAGE (msg));
+  g_return_if_fail (methods != NULL && headers != NULL);
 
   h = soup_server_message_get_response_headers (msg);
   gc_http_set_cors (msg);
-  soup_message_headers_replace (h, "Access-Control-Allow-Methods",
-                                "GET, HEAD, OPTIONS");
-  soup_message_headers_replace (h, "Access-Control-Allow-Headers",
-                                "Range, Content-Type");
+  soup_message_headers_replace (h, "Access-Control-Allow-Methods", methods);
+  soup_message_headers_replace (h, "Access-Control-Allow-Headers", headers);
   soup_message_headers_replace (h, "Access-Control-Max-Age", "86400");
   soup_server_message_set_status (msg, SOUP_STATUS_NO_CONTENT, NULL);
 }

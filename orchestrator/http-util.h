@@ -28,4 +28,8 @@ void gc_http_set_cors (SoupServerMessage *msg);
 /* Answers an OPTIONS preflight (204 with CORS headers). */
 void gc_http_reply_preflight (SoupServerMessage *msg);
 
+/* Answers an OPTIONS preflight allowing @methods and request @headers. */
+void gc_http_reply_preflight_for (SoupServerMessage *msg, const gchar *methods,
+                                  const gchar *headers);
+
 G_END_DECLS

@@ -5,9 +5,11 @@
 
 #include <string.h>
 
+#include "api.h"
 #include "http-util.h"
 #include "metrics.h"
 #include "origin-error.h"
+#include "whip.h"
 
 struct _GcServer {
   GObject parent_instance;
@@ -15,6 +17,9 @@ struct _GcServer {
   SoupServer *soup;
   GcOrigin *origin;
   GcMetrics *metrics;
+  GcChannels *channels; /* (nullable) */
+  GcWhip *whip;
+  GcApi *api;
 };
 
 G_DEFINE_FINAL_TYPE (GcServer, gc_server, G_TYPE_OBJECT)
@@ -28,6 +33,9 @@ gc_server_finalize (GObject *object)
     soup_server_disconnect (server->soup);
   g_clear_object (&server->soup);
   g_clear_object (&server->origin);
+  g_clear_object (&server->whip);
+  g_clear_object (&server->api);
+  g_clear_object (&server->channels);
   g_clear_pointer (&server->metrics, gc_metrics_free);
   G_OBJECT_CLASS (gc_server_parent_class)->finalize (object);
 }
@@ -111,6 +119,8 @@ on_metrics (SoupServer *soup, SoupServerMessage *msg, const char *path,
   gc_metrics_append (server->metrics, out);
   if (server->origin != NULL)
     gc_origin_append_metrics (server->origin, out);
+  if (server->channels != NULL)
+    gc_channels_append_metrics (server->channels, server->origin, out);
   len = out->len;
   soup_message_headers_replace (soup_server_message_get_response_headers (msg),
                                 "Cache-Control", "no-store");
@@ -158,6 +168,21 @@ gc_server_new (GcOrigin *origin)
     gc_origin_attach (origin, server->soup, "/live");
   }
   return server;
+}
+
+void
+gc_server_add_channels (GcServer *server, GcChannels *channels,
+                        const GcConfig *config)
+{
+  g_return_if_fail (GC_IS_SERVER (server));
+  g_return_if_fail (GC_IS_CHANNELS (channels));
+  g_return_if_fail (server->channels == NULL);
+
+  server->channels = g_object_ref (channels);
+  server->whip = gc_whip_new (channels, config);
+  gc_whip_attach (server->whip, server->soup);
+  server->api = gc_api_new (channels, server->origin, config);
+  gc_api_attach (server->api, server->soup);
 }
 
 gchar *

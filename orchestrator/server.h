@@ -5,6 +5,7 @@
 
 #include <libsoup/soup.h>
 
+#include "channels.h"
 #include "origin.h"
 
 G_BEGIN_DECLS
@@ -14,6 +15,11 @@ G_DECLARE_FINAL_TYPE (GcServer, gc_server, GC, SERVER, GObject)
 
 /* Returns: (transfer full): a server that serves @origin at /live. */
 GcServer *gc_server_new (GcOrigin *origin);
+
+/* Serves WHIP at /whip and the channel API at /api/v1 for @channels, and
+ * adds their health to /metrics. @config must outlive the server. */
+void gc_server_add_channels (GcServer *server, GcChannels *channels,
+                             const GcConfig *config);
 
 /* Listens on @address (port 0: the kernel picks one).
  * Returns: (transfer full) (nullable): the URI actually bound, e.g.

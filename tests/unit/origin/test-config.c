@@ -127,6 +127,47 @@ test_sizes (void)
   g_assert_false (gc_config_parse_size ("1.5M", &v));
 }
 
+#define HASH                                                                   \
+  "pbkdf2-sha256$1000$c2FsdHNhbHRzYWx0c2FsdA$"                                 \
+  "n4PA7KayQ8H-KYljp2Dl_38BO3UhEmLfrgsulEpdxsE"
+
+static void
+test_channels_and_webrtc (void)
+{
+  g_autofree gchar *path = write_config (
+      "[server]\nadmin-token-hash=" HASH "\nplugin-path=/a:/b\n"
+      "[webrtc]\nstun-server=stun:s:3478\nice-address=127.0.0.1\n"
+      "udp-port-range=40000-40099\n"
+      "[worker]\nheartbeat-timeout=900\npipeline=whipserversrc ! fakesink\n"
+      "[channel:one]\nstream-key-hash=" HASH "\n"
+      "[channel:two_2]\nenabled=false\npipeline=whipserversrc ! fakesink\n");
+  g_autoptr (GcConfig) c = gc_config_new ();
+  g_autoptr (GError) error = NULL;
+  GcChannelConfig *one;
+  GcChannelConfig *two;
+
+  g_assert_true (gc_config_load_file (c, path, &error));
+  g_assert_no_error (error);
+  g_assert_cmpstr (c->admin_token_hash, ==, HASH);
+  g_assert_cmpstr (c->plugin_path, ==, "/a:/b");
+  g_assert_cmpstr (c->webrtc.stun_server, ==, "stun:s:3478");
+  g_assert_cmpuint (c->webrtc.udp_port_min, ==, 40000);
+  g_assert_cmpuint (c->webrtc.udp_port_max, ==, 40099);
+  g_assert_cmpuint (c->worker.heartbeat_timeout_ms, ==, 900);
+  g_assert_cmpuint (c->channels->len, ==, 2);
+  one = c->channels->pdata[0];
+  two = c->channels->pdata[1];
+  g_assert_cmpstr (one->name, ==, "one");
+  g_assert_cmpstr (one->stream_key_hash, ==, HASH);
+  g_assert_true (one->enabled);
+  g_assert_null (one->pipeline);
+  g_assert_cmpstr (two->name, ==, "two_2");
+  g_assert_null (two->stream_key_hash);
+  g_assert_false (two->enabled);
+  g_assert_cmpstr (two->pipeline, ==, "whipserversrc ! fakesink");
+  g_unlink (path);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -138,6 +179,14 @@ main (int argc, char **argv)
       {"cache-size-text", "[origin]\ncache-size=lots\n"},
       {"target-duration-huge", "[origin]\ndefault-target-duration=3600\n"},
       {"not-ini", "this is not an ini file\n"},
+      {"channel-bad-name", "[channel:a.b]\nenabled=true\n"},
+      {"channel-unknown-key", "[channel:a]\nstream-key=plain\n"},
+      {"channel-plain-key", "[channel:a]\nstream-key-hash=secret\n"},
+      {"channel-enabled-text", "[channel:a]\nenabled=maybe\n"},
+      {"admin-plain-token", "[server]\nadmin-token-hash=sha256:abc\n"},
+      {"port-range-reversed", "[webrtc]\nudp-port-range=50000-40000\n"},
+      {"heartbeat-too-short", "[worker]\nheartbeat-timeout=100\n"},
+      {"unknown-webrtc-key", "[webrtc]\nstun=stun:x\n"},
   };
 
   g_test_init (&argc, &argv, NULL);
@@ -146,6 +195,8 @@ main (int argc, char **argv)
   g_test_add_func ("/origin/config/example-file", test_example_file_loads);
   g_test_add_func ("/origin/config/listen", test_listen);
   g_test_add_func ("/origin/config/sizes", test_sizes);
+  g_test_add_func ("/origin/config/channels-webrtc-worker",
+                   test_channels_and_webrtc);
   for (guint i = 0; i < G_N_ELEMENTS (rejected); i++) {
     g_autofree gchar *path =
         g_strdup_printf ("/origin/config/rejected/%s", rejected[i][0]);
