@@ -1107,7 +1107,13 @@ llhls_track_finalize_segment (LlHlsTrack *t, GError **error)
   llhls_track_account (t, seg);
   edge = seg->start + seg->duration;
   llhls_track_apply_retention (t, edge);
-  return llhls_track_write_playlist (t, error);
+  if (!llhls_track_write_playlist (t, error))
+    return FALSE;
+  /* The segment's bit rate may raise the peak the multivariant playlist
+   * advertises (BANDWIDTH). */
+  if (t->hooks.published)
+    t->hooks.published (t->hooks.user_data);
+  return TRUE;
 }
 
 /* Writes every unpublished sample, in parts no longer than the part target,
