@@ -956,8 +956,16 @@ llhls_track_write_part_n (LlHlsTrack *t, guint n, GError **error)
   }
 
   part.index = seg->parts->len;
+  /* What the playlist says is what the file holds: the part's duration is
+   * the sum of its samples' durations as written. */
   part.start = first->dts;
-  part.duration = end - first->dts;
+  {
+    guint64 ticks = 0;
+    for (guint i = 0; i < n; i++)
+      ticks += cs[i].duration;
+    part.duration =
+        (gint64)gst_util_uint64_scale_round (ticks, GST_SECOND, t->timescale);
+  }
   part.independent = first->sync;
   part.size = t->scratch->len + bytes;
   name = g_strdup_printf ("part-%" G_GUINT64_FORMAT ".%u.m4s", seg->msn,
@@ -976,7 +984,7 @@ llhls_track_write_part_n (LlHlsTrack *t, guint n, GError **error)
     t->part_end_ticks += cs[i].duration;
   t->have_part_end = TRUE;
   g_array_append_val (seg->parts, part);
-  seg->duration = end - seg->start;
+  seg->duration += part.duration;
   seg->size += part.size;
   g_array_remove_range (t->samples, 0, n);
   g_byte_array_remove_range (t->payload, 0, bytes);

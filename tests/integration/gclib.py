@@ -96,6 +96,13 @@ def main(fn):
     return run
 
 
+def element_available(name):
+    """Whether gst-inspect-1.0 finds the element (GST_PLUGIN_PATH included)."""
+    r = subprocess.run(["gst-inspect-1.0", name], stdout=subprocess.DEVNULL,
+                       stderr=subprocess.DEVNULL)
+    return r.returncode == 0
+
+
 def require_element(name):
     r = subprocess.run(["gst-inspect-1.0", name], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     if r.returncode != 0:

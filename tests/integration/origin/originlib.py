@@ -20,31 +20,10 @@ import tempfile
 import threading
 import time
 
-SKIP = 77
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from gclib import SKIP, TestFailure, check, element_available, fail, log  # noqa: E402,F401
+
 GLASSCASTD = os.environ.get("GLASSCASTD", "glasscastd")
-
-
-class TestFailure(Exception):
-    pass
-
-
-def log(msg):
-    print(f"[{time.strftime('%H:%M:%S')}] {msg}", flush=True)
-
-
-def fail(msg):
-    raise TestFailure(msg)
-
-
-def check(cond, msg):
-    if not cond:
-        fail(msg)
-
-
-def element_available(name):
-    r = subprocess.run(["gst-inspect-1.0", name], stdout=subprocess.DEVNULL,
-                       stderr=subprocess.DEVNULL)
-    return r.returncode == 0
 
 
 # ---------------------------------------------------------------- playlists

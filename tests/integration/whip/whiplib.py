@@ -24,26 +24,11 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "..", "tools"))
 import hlscheck  # noqa: E402
 
-SKIP = 77
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from gclib import SKIP, TestFailure, check, element_available, fail, log  # noqa: E402,F401
+
 GLASSCASTD = os.environ.get("GLASSCASTD", "glasscastd")
 PUBLISH = os.environ.get("GC_WHIP_PUBLISH", "gc-whip-publish")
-
-
-class TestFailure(Exception):
-    pass
-
-
-def log(msg):
-    print(f"[{time.strftime('%H:%M:%S')}] {msg}", flush=True)
-
-
-def fail(msg):
-    raise TestFailure(msg)
-
-
-def check(cond, msg):
-    if not cond:
-        fail(msg)
 
 
 def wait_for(pred, timeout, what, interval=0.05):
@@ -56,12 +41,6 @@ def wait_for(pred, timeout, what, interval=0.05):
             return last
         time.sleep(interval)
     fail(f"{what}: not within {timeout} s (last: {last!r})")
-
-
-def element_available(name):
-    r = subprocess.run(["gst-inspect-1.0", name], stdout=subprocess.DEVNULL,
-                       stderr=subprocess.DEVNULL)
-    return r.returncode == 0
 
 
 def hash_key(key):
