@@ -44,6 +44,8 @@ static const KeyInfo keys[] = {
      FIELD (origin.default_target_duration), 1, 60},
     {"server", "admin-token-hash", KEY_HASH, FIELD (admin_token_hash), 0, 0},
     {"server", "plugin-path", KEY_STRING, FIELD (plugin_path), 0, 0},
+    {"server", "web-dir", KEY_PATH, FIELD (web_dir), 0, 0},
+    {"server", "hlsjs-path", KEY_PATH, FIELD (hlsjs_path), 0, 0},
     {"webrtc", "stun-server", KEY_STRING, FIELD (webrtc.stun_server), 0, 0},
     {"webrtc", "turn-server", KEY_STRING, FIELD (webrtc.turn_server), 0, 0},
     {"webrtc", "turn-username", KEY_STRING, FIELD (webrtc.turn_username), 0, 0},
@@ -81,6 +83,17 @@ default_media_dir (void)
   return g_strdup ("/dev/shm/glasscast");
 }
 
+/* The installed folder once `meson install` put one there, else the source
+ * tree's: a build runs from its sources without installing. */
+static gchar *
+default_dir (const gchar *installed, const gchar *source)
+{
+  if (g_file_test (installed, G_FILE_TEST_IS_DIR) ||
+      !g_file_test (source, G_FILE_TEST_IS_DIR))
+    return g_strdup (installed);
+  return g_strdup (source);
+}
+
 GcConfig *
 gc_config_new (void)
 {
@@ -91,6 +104,8 @@ gc_config_new (void)
       g_build_filename (g_get_user_data_dir (), "glasscast", NULL);
   config->media_dir = default_media_dir ();
   config->log_level = g_strdup ("info");
+  config->web_dir = default_dir (GC_WEB_INSTALL_DIR, GC_WEB_SOURCE_DIR);
+  config->hlsjs_path = default_dir (GC_HLSJS_INSTALL_DIR, GC_HLSJS_SOURCE_DIR);
   gc_origin_limits_init (&config->origin);
   config->worker.pipeline = g_strdup (GC_CONFIG_DEFAULT_PIPELINE);
   config->worker.answer_timeout_ms = 10000;
@@ -137,6 +152,8 @@ gc_config_free (GcConfig *config)
   g_free (config->log_level);
   g_free (config->admin_token_hash);
   g_free (config->plugin_path);
+  g_free (config->web_dir);
+  g_free (config->hlsjs_path);
   g_free (config->webrtc.stun_server);
   g_free (config->webrtc.turn_server);
   g_free (config->webrtc.turn_username);

@@ -47,6 +47,8 @@ typedef struct {
   gchar *admin_token_hash; /* (nullable) NULL: admin API refused */
   gchar *plugin_path;      /* (nullable) prepended to workers'
                               GST_PLUGIN_PATH */
+  gchar *web_dir;          /* the pages' folder (orchestrator/web) */
+  gchar *hlsjs_path;       /* hls.js builds (node_modules/hls.js/dist) */
   GcOriginLimits origin;
   GcWebrtcConfig webrtc;
   GcWorkerConfig worker;

@@ -187,6 +187,7 @@ run (Options *opts)
     if (channels == NULL)
       goto fail;
     gc_server_add_channels (server, channels, config);
+    gc_server_add_web (server, config);
   }
   uri = gc_server_listen (server, address, &error);
   if (uri == NULL)

@@ -9,6 +9,7 @@
 #include "http-util.h"
 #include "metrics.h"
 #include "origin-error.h"
+#include "web.h"
 #include "whip.h"
 
 struct _GcServer {
@@ -20,6 +21,7 @@ struct _GcServer {
   GcChannels *channels; /* (nullable) */
   GcWhip *whip;
   GcApi *api;
+  GcWeb *web; /* (nullable) */
 };
 
 G_DEFINE_FINAL_TYPE (GcServer, gc_server, G_TYPE_OBJECT)
@@ -35,6 +37,7 @@ gc_server_finalize (GObject *object)
   g_clear_object (&server->origin);
   g_clear_object (&server->whip);
   g_clear_object (&server->api);
+  g_clear_object (&server->web);
   g_clear_object (&server->channels);
   g_clear_pointer (&server->metrics, gc_metrics_free);
   G_OBJECT_CLASS (gc_server_parent_class)->finalize (object);
@@ -183,6 +186,17 @@ gc_server_add_channels (GcServer *server, GcChannels *channels,
   gc_whip_attach (server->whip, server->soup);
   server->api = gc_api_new (channels, server->origin, config);
   gc_api_attach (server->api, server->soup);
+}
+
+void
+gc_server_add_web (GcServer *server, const GcConfig *config)
+{
+  g_return_if_fail (GC_IS_SERVER (server));
+  g_return_if_fail (config != NULL);
+  g_return_if_fail (server->web == NULL);
+
+  server->web = gc_web_new (config->web_dir, config->hlsjs_path);
+  gc_web_attach (server->web, server->soup);
 }
 
 gchar *

@@ -21,6 +21,10 @@ GcServer *gc_server_new (GcOrigin *origin);
 void gc_server_add_channels (GcServer *server, GcChannels *channels,
                              const GcConfig *config);
 
+/* Serves the ingest and watch pages (/ingest/<channel>, /watch/<channel>)
+ * and their files (/web/) from @config's web-dir and hlsjs-path. */
+void gc_server_add_web (GcServer *server, const GcConfig *config);
+
 /* Listens on @address (port 0: the kernel picks one).
  * Returns: (transfer full) (nullable): the URI actually bound, e.g.
  * "http://127.0.0.1:39311", or NULL with @error. */

@@ -30,6 +30,7 @@ struct _GcWorker {
   GQueue pending; /* GBytes, lines waiting to be written */
   gboolean writing;
   gint64 last_seen; /* monotonic µs of the last line; 0: none yet */
+  gint64 last_tick; /* monotonic µs of the previous watchdog tick */
   gint64 started;
   guint watchdog_id;
   guint stop_timer_id;
@@ -238,6 +239,15 @@ on_watchdog (gpointer user_data)
 {
   GcWorker *worker = user_data;
   gint64 now = g_get_monotonic_time ();
+  gint64 gap = worker->last_tick ? now - worker->last_tick : 0;
+
+  /* A tick that comes late means glasscastd's own main loop stalled (a busy
+   * machine): heartbeats are then waiting, unread, in the pipe, and the
+   * worker is not to blame. Judge only on a tick that came on time, after
+   * the pipe's reads had their turn. */
+  worker->last_tick = now;
+  if (gap > (gint64)worker->heartbeat_timeout_ms * 1000 / 2)
+    return G_SOURCE_CONTINUE;
 
   if (worker->last_seen == 0) {
     if (now - worker->started > (gint64)STARTUP_GRACE_MS * 1000)
