@@ -327,6 +327,11 @@ class MediaPlaylistRules(FolderCase):
         self.edit(self.V, 'URI="part-4.2.m4s"', 'URI="part-4.1.m4s"')
         self.assertFires("preload-hint")
 
+    def test_preload_hint_may_name_next_segment(self):
+        self.edit(self.V, 'URI="part-4.2.m4s"', 'URI="part-5.0.m4s"')
+        report = self.check(live=True)
+        self.assertNotIn("layout-hint", report.rules(), [str(v) for v in report.violations])
+
     def test_preload_hint_skips_a_part(self):
         self.edit(self.V, 'URI="part-4.2.m4s"', 'URI="part-4.3.m4s"')
         self.assertFires("layout-hint", only=True)

@@ -903,14 +903,18 @@ def check_preload_hints(checker, pl, has_parts):
         if uri in listed:
             add(line, "preload-hint", f"EXT-X-PRELOAD-HINT names {uri!r}, which is already listed")
         checker.check_uri_form(line, uri)
-        # LAYOUT.md: the hint names the next part file that will appear.
+        # LAYOUT.md: the hint names a part that will appear: the next one of
+        # the growing segment, or part 0 of the next segment when the writer
+        # expects to cut there (if the cut comes late, that part comes one
+        # part later, but it comes).
         if pl.segments and pl.segments[-1].parts and not pl.endlist:
             last = pl.segments[-1]
             m = PART_NAME_RE.match(os.path.basename(last.parts[-1].uri))
             h = PART_NAME_RE.match(os.path.basename(uri or ""))
             if m and h:
                 msn, idx = int(m.group(1)), int(m.group(2))
-                want = [(msn, idx + 1)] if not last.complete else [(last.msn + 1, 0)]
+                want = ([(msn, idx + 1), (msn + 1, 0)] if not last.complete
+                        else [(last.msn + 1, 0)])
                 if (int(h.group(1)), int(h.group(2))) not in want:
                     add(line, "layout-hint",
                         f"EXT-X-PRELOAD-HINT names {uri!r}; the next part is "
