@@ -1,0 +1,49 @@
+/* message.h — an accepted chat message and a tip, as they travel to viewers, Redis and the archive.
+ * Messages are immutable once accepted and refcounted: history, delay queue and archive share one copy. */
+
+#pragma once
+
+#include <glib.h>
+
+#include "identity.h"
+
+G_BEGIN_DECLS
+
+typedef struct {
+  gchar *id; /* unique across nodes: "<node>-<counter>" */
+  gchar *room;
+  gchar *user; /* login */
+  gchar *display_name;
+  GcChatRoles badges; /* roles shown beside the name */
+  gchar *text;
+  gchar *reply_to;   /* (nullable) */
+  gchar *nonce;      /* (nullable) only ever sent back to the sender */
+  gint64 ts_ms;      /* wall-clock time accepted: a point on the media
+                          timeline (the playlists' PROGRAM-DATE-TIME) */
+  gint64 release_ms; /* when viewers see it (delay mode); == ts_ms when no
+                          delay */
+} GcChatMessage;
+
+/* Returns: (transfer full): an empty message for the caller to fill. */
+GcChatMessage *gc_chat_message_new (void);
+GcChatMessage *gc_chat_message_ref (GcChatMessage *msg);
+void gc_chat_message_unref (GcChatMessage *msg);
+
+/* Placeholder for billing (next issue): the fields a tip event carries. */
+typedef struct {
+  gchar *id;
+  gchar *room;
+  gchar *user;
+  gchar *display_name;
+  gint64 amount;   /* integer minor units (cents) */
+  gchar *currency; /* ISO 4217, upper case */
+  gchar *text;     /* (nullable) the tipper's message */
+  gint64 ts_ms;
+} GcChatTip;
+
+void gc_chat_tip_free (GcChatTip *tip);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (GcChatMessage, gc_chat_message_unref)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (GcChatTip, gc_chat_tip_free)
+
+G_END_DECLS
