@@ -171,6 +171,11 @@ read_param (JsonObject *object, const Param *param, GcChatAction *action,
       if (json_node_get_value_type (node) != G_TYPE_STRING)
         return bad (error, "\"%s\" must be a string", param->name);
       s = json_node_get_string (node);
+      /* json-glib turns an escape such as "\327" into a raw byte, so a
+       * UTF-8 request can still carry a string that is not: never let one
+       * reach other viewers (a browser closes a WebSocket on it). */
+      if (!g_utf8_validate (s, -1, NULL))
+        return bad (error, "\"%s\" is not valid UTF-8", param->name);
       if ((gint64)strlen (s) > param->max)
         return bad (error, "\"%s\" is too long", param->name);
       if (param->flags & PARAM_NONEMPTY) {
@@ -589,6 +594,15 @@ gc_chat_protocol_parse_message (JsonObject *object, const gchar *room,
       object, "display_name", msg->user));
   msg->reply_to = g_strdup (
       json_object_get_string_member_with_default (object, "reply_to", NULL));
+  if (!g_utf8_validate (msg->id, -1, NULL) ||
+      !g_utf8_validate (msg->user, -1, NULL) ||
+      !g_utf8_validate (msg->text, -1, NULL) ||
+      !g_utf8_validate (msg->display_name, -1, NULL) ||
+      (msg->reply_to && !g_utf8_validate (msg->reply_to, -1, NULL))) {
+    g_set_error (error, GC_CHAT_ERROR, GC_CHAT_ERROR_BAD_REQUEST,
+                 "message strings must be valid UTF-8");
+    return NULL;
+  }
   msg->ts_ms = json_object_get_int_member_with_default (object, "ts", 0);
   msg->release_ms =
       json_object_get_int_member_with_default (object, "release", msg->ts_ms);

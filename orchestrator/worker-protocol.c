@@ -150,7 +150,11 @@ field_has_kind (JsonNode *node, FieldKind kind)
   vt = json_node_get_value_type (node);
   switch (kind) {
     case KIND_STRING:
-      return vt == G_TYPE_STRING;
+      /* json-glib reads "\327" as an octal escape, so a valid UTF-8 line
+       * can still carry a string that is not UTF-8: refuse it here, or it
+       * would be passed on (and re-serialised) as garbage. */
+      return vt == G_TYPE_STRING &&
+             g_utf8_validate (json_node_get_string (node), -1, NULL);
     case KIND_INT:
       return vt == G_TYPE_INT64;
     case KIND_NUMBER:

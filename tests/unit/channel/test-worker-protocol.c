@@ -72,8 +72,12 @@ test_nul_and_utf8 (void)
   static const gchar nul[] = "{\"type\":\"stop\"}\0x";
   static const gchar latin1[] = "{\"type\":\"stop\",\"reason\":\"\xe9\"}";
 
+  /* Valid UTF-8 text, but json-glib reads \327 as an octal escape. */
+  static const gchar octal[] = "{\"type\":\"stop\",\"reason\":\"x\\327\"}";
+
   g_assert_null (gc_worker_msg_parse (nul, sizeof nul - 1, NULL));
   g_assert_null (gc_worker_msg_parse (latin1, strlen (latin1), NULL));
+  g_assert_null (gc_worker_msg_parse (octal, strlen (octal), NULL));
 }
 
 static void

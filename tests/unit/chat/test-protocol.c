@@ -78,6 +78,15 @@ test_send (void)
   assert_refused ("{\"type\":\"send\",\"text\":5}", GC_CHAT_ERROR_BAD_REQUEST);
 }
 
+/* json-glib reads "\\327" as an octal escape to a raw byte: such text
+ * would reach every viewer as invalid UTF-8 (browsers close the socket). */
+static void
+test_send_octal_escape_refused (void)
+{
+  assert_refused ("{\"type\":\"send\",\"text\":\"x\\327y\"}",
+                  GC_CHAT_ERROR_BAD_REQUEST);
+}
+
 static void
 test_send_too_large (void)
 {
@@ -367,6 +376,8 @@ main (int argc, char **argv)
   g_test_add_func ("/chat/protocol/join", test_join);
   g_test_add_func ("/chat/protocol/send", test_send);
   g_test_add_func ("/chat/protocol/send-too-large", test_send_too_large);
+  g_test_add_func ("/chat/protocol/send-octal-escape-refused",
+                   test_send_octal_escape_refused);
   g_test_add_func ("/chat/protocol/send-slash-command",
                    test_send_slash_command_becomes_action);
   g_test_add_func ("/chat/protocol/moderation-requests",
