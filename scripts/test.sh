@@ -81,7 +81,7 @@ if CC=clang meson setup build/fuzz -Dfuzzing=true -Dbenchmarks=false >/dev/null 
   while read -r name exe seeds; do
     [ -n "$name" ] || continue
     corpus=$(mktemp -d)
-    if "$exe" -max_total_time="${FUZZ_SECONDS:-30}" -print_final_stats=1 "$corpus" "$seeds" >"build/fuzz/$name.log" 2>&1; then
+    if "$exe" -max_total_time="${FUZZ_SECONDS:-30}" -print_final_stats=1 -artifact_prefix="build/fuzz/$name-" "$corpus" "$seeds" >"build/fuzz/$name.log" 2>&1; then
       echo "fuzz $name: ok ($(grep -E 'stat::number_of_executed_units' "build/fuzz/$name.log" | awk '{print $2}') runs)"
       passed=$((passed + 1))
     else
