@@ -140,6 +140,42 @@ depth_is_bounded (const gchar *line, gsize len)
   return TRUE;
 }
 
+/* json-glib reads escapes such as "\327" as raw bytes, so a valid UTF-8
+ * line can still hold strings that are not: every string of the message,
+ * known field or not, is checked once (depth is bounded before parsing). */
+static gboolean
+strings_are_utf8 (JsonNode *node)
+{
+  switch (JSON_NODE_TYPE (node)) {
+    case JSON_NODE_OBJECT: {
+      JsonObjectIter it;
+      const gchar *name;
+      JsonNode *member;
+
+      json_object_iter_init (&it, json_node_get_object (node));
+      while (json_object_iter_next (&it, &name, &member)) {
+        if (!g_utf8_validate (name, -1, NULL) || !strings_are_utf8 (member))
+          return FALSE;
+      }
+      return TRUE;
+    }
+    case JSON_NODE_ARRAY: {
+      JsonArray *a = json_node_get_array (node);
+      for (guint i = 0; i < json_array_get_length (a); i++) {
+        if (!strings_are_utf8 (json_array_get_element (a, i)))
+          return FALSE;
+      }
+      return TRUE;
+    }
+    case JSON_NODE_VALUE:
+      return json_node_get_value_type (node) != G_TYPE_STRING ||
+             g_utf8_validate (json_node_get_string (node), -1, NULL);
+    case JSON_NODE_NULL:
+      return TRUE;
+  }
+  return FALSE;
+}
+
 static gboolean
 field_has_kind (JsonNode *node, FieldKind kind)
 {
@@ -150,11 +186,7 @@ field_has_kind (JsonNode *node, FieldKind kind)
   vt = json_node_get_value_type (node);
   switch (kind) {
     case KIND_STRING:
-      /* json-glib reads "\327" as an octal escape, so a valid UTF-8 line
-       * can still carry a string that is not UTF-8: refuse it here, or it
-       * would be passed on (and re-serialised) as garbage. */
-      return vt == G_TYPE_STRING &&
-             g_utf8_validate (json_node_get_string (node), -1, NULL);
+      return vt == G_TYPE_STRING;
     case KIND_INT:
       return vt == G_TYPE_INT64;
     case KIND_NUMBER:
@@ -220,6 +252,11 @@ gc_worker_msg_parse (const gchar *line, gsize len, GError **error)
   if (root == NULL || !JSON_NODE_HOLDS_OBJECT (root)) {
     g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
                  "not a JSON object");
+    return NULL;
+  }
+  if (!strings_are_utf8 (root)) {
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+                 "a string is not valid UTF-8 once unescaped");
     return NULL;
   }
   object = json_node_get_object (root);

@@ -77,7 +77,12 @@ test_nul_and_utf8 (void)
 
   g_assert_null (gc_worker_msg_parse (nul, sizeof nul - 1, NULL));
   g_assert_null (gc_worker_msg_parse (latin1, strlen (latin1), NULL));
+  /* The same in a field the message type does not know. */
+  static const gchar octal_extra[] =
+      "{\"type\":\"stop\",\"note\":[\"x\\327\"]}";
+
   g_assert_null (gc_worker_msg_parse (octal, strlen (octal), NULL));
+  g_assert_null (gc_worker_msg_parse (octal_extra, strlen (octal_extra), NULL));
 }
 
 static void
