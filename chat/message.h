@@ -29,7 +29,8 @@ GcChatMessage *gc_chat_message_new (void);
 GcChatMessage *gc_chat_message_ref (GcChatMessage *msg);
 void gc_chat_message_unref (GcChatMessage *msg);
 
-/* Placeholder for billing (next issue): the fields a tip event carries. */
+/* A tip as chat carries it to every viewer; billing publishes one after a
+ * successful payment (gc_chat_service_publish_tip). */
 typedef struct {
   gchar *id;
   gchar *room;
