@@ -1,5 +1,5 @@
-/* llhlstrack.c — one rendition of llhlssink: cuts samples into parts and segments,
- * writes CMAF files and the rendition's LL-HLS media playlist.
+/* llhlstrack.c — one rendition of llhlssink: cuts samples into parts and segments
+ * and writes their CMAF files (llhlsplaylist.c renders the media playlist).
  *
  * Everything here runs on the streaming thread of the track's sink pad,
  * except the few "info" getters the element calls to build the multivariant
@@ -20,6 +20,7 @@
  * latency is never spent waiting for the next one. */
 
 #include "llhlstrack.h"
+#include "llhlstrack-private.h"
 #include "llhlsfile.h"
 #include "llhlsresume.h"
 
@@ -44,112 +45,6 @@ GST_DEBUG_CATEGORY_EXTERN (gst_ll_hls_sink_debug);
 #define MAX_SNAP (50 * GST_MSECOND)
 /* Where a sample that went back in time is put: after its predecessor. */
 #define JITTER_STEP (1 * GST_MSECOND)
-/* Parts stay listed for segments within this many target durations of the
- * live edge (RFC 8216bis 4.4.4.9), and on disk one more. */
-#define PART_LISTED_TARGETS 3
-#define PART_KEPT_TARGETS 4
-
-typedef struct {
-  guint index;
-  gint64 start; /* ns */
-  gint64 duration;
-  gboolean independent;
-  gsize size;
-} LlHlsPart;
-
-typedef struct {
-  guint64 msn;
-  gint64 start; /* ns, dts of first sample */
-  gint64 duration;
-  gint64 pdt; /* ns since the epoch */
-  guint init_id;
-  gboolean discontinuity;
-  gboolean independent;
-  gboolean complete;
-  gsize size;
-  GArray *parts; /* LlHlsPart */
-  gboolean parts_deleted;
-} LlHlsSegment;
-
-typedef struct {
-  gint64 dts;
-  gint64 pts;
-  gint64 duration; /* estimate until the next sample arrives */
-  gint64 pdt;      /* wall-clock capture time, ns since the epoch */
-  guint32 size;
-  gboolean sync;
-} LlHlsSample;
-
-typedef struct {
-  GstClockTime running_time;
-  GstClockTime duration;
-  guint32 id;
-  GBytes *id3;
-} LlHlsMetadata;
-
-struct _LlHlsTrack {
-  gchar *name;
-  gboolean is_video;
-  LlHlsTrackHooks hooks;
-
-  gchar *dir;
-  LlHlsConfig config;
-  GstClockTime part_target; /* advertised PART-TARGET, ns */
-  guint target_seconds;     /* EXT-X-TARGETDURATION */
-
-  /* format */
-  GcCmafCodec codec;
-  guint32 timescale;
-  gboolean byte_stream; /* H.264 in Annex B: converted to AVC here */
-  guint nal_length_size;
-  GBytes *codec_data; /* avcC / ASC / OpusHead */
-  GstCaps *caps;
-  guint width, height;
-  gint fps_n, fps_d;
-  guint rate, channels;
-  GstClockTime nominal_duration; /* from caps, 0 if unknown */
-  guint init_id;                 /* id of the next init segment to write */
-  gboolean init_pending;         /* format changed, init not yet written */
-  guint32 bitrate_hint;
-
-  /* timeline */
-  gboolean have_anchor;
-  gint64 anchor; /* running time of segment anchor_msn's start */
-  guint64 anchor_msn;
-  gboolean discont_pending;
-  gint64 last_dts;
-  gint64 expected_dts;
-  gboolean have_last;
-  gint64 keyframe_requested_for; /* boundary a request was sent for */
-  gint64 last_est;               /* duration of the latest sample */
-  gboolean have_part_end;        /* part_end_ticks is on this timeline */
-  guint64 part_end_ticks;        /* decode time where the last part ended */
-  gint64 expected_cut;           /* audio: where the open segment ends */
-  gboolean waiting_for_keyframe;
-
-  /* packaging */
-  guint64 first_msn; /* number of the segment at the grid's anchor */
-  guint64 next_msn;
-  guint32 fragment_seq;
-  LlHlsSegment *cur; /* open segment or NULL */
-  int seg_fd;        /* temp file of the open segment */
-  gchar *seg_tmp;
-  GArray *samples;     /* LlHlsSample of the open part */
-  GByteArray *payload; /* their bytes */
-  GByteArray *scratch;
-  GQueue segments; /* complete LlHlsSegment, oldest first */
-  guint64 discontinuity_seq;
-  GMutex meta_lock; /* guards metadata: added from any pad's thread */
-  GQueue metadata;  /* LlHlsMetadata, by running time */
-  gboolean ended;
-
-  /* info read by the element, guarded by info_lock */
-  GMutex info_lock;
-  gboolean published;
-  gchar *codec_string;
-  guint64 peak_bps, total_bytes;
-  gint64 total_duration;
-};
 
 static void
 llhls_segment_free (LlHlsSegment *seg)
@@ -579,7 +474,7 @@ llhls_track_set_caps (LlHlsTrack *t, GstCaps *caps, GError **error)
 
 /* ------------------------------------------------------------- writing */
 
-static guint64
+guint64
 llhls_ticks (const LlHlsTrack *t, gint64 ns)
 {
   if (ns <= 0)
@@ -627,161 +522,6 @@ llhls_track_write_init (LlHlsTrack *t, GError **error)
   t->init_pending = FALSE;
   t->init_id++;
   return TRUE;
-}
-
-static gchar *
-llhls_format_pdt (gint64 ns)
-{
-  g_autoptr (GDateTime) dt = g_date_time_new_from_unix_utc (ns / GST_SECOND);
-  gint ms = (gint)((ns % GST_SECOND) / GST_MSECOND);
-  g_autofree gchar *base = NULL;
-
-  if (!dt)
-    return g_strdup ("1970-01-01T00:00:00.000Z");
-  base = g_date_time_format (dt, "%Y-%m-%dT%H:%M:%S");
-  return g_strdup_printf ("%s.%03dZ", base, ms);
-}
-
-static gboolean
-llhls_segment_lists_parts (const LlHlsTrack *t, const LlHlsSegment *seg,
-                           gint64 edge)
-{
-  if (t->ended)
-    return FALSE;
-  if (!seg->complete)
-    return TRUE;
-  return edge - (seg->start + seg->duration) <
-         (gint64)(PART_LISTED_TARGETS * t->config.target_duration);
-}
-
-static void
-llhls_render_segment (LlHlsTrack *t, GString *p, const LlHlsSegment *seg,
-                      gint64 edge, guint *last_init)
-{
-  g_autofree gchar *pdt = llhls_format_pdt (seg->pdt);
-
-  if (seg->discontinuity)
-    g_string_append (p, "#EXT-X-DISCONTINUITY\n");
-  if (*last_init != seg->init_id) {
-    g_string_append_printf (p, "#EXT-X-MAP:URI=\"init-%u.mp4\"\n",
-                            seg->init_id);
-    *last_init = seg->init_id;
-  }
-  g_string_append_printf (p, "#EXT-X-PROGRAM-DATE-TIME:%s\n", pdt);
-  if (llhls_segment_lists_parts (t, seg, edge)) {
-    for (guint i = 0; i < seg->parts->len; i++) {
-      const LlHlsPart *part = &g_array_index (seg->parts, LlHlsPart, i);
-      g_string_append_printf (
-          p,
-          "#EXT-X-PART:DURATION=%.5f,URI=\"part-%" G_GUINT64_FORMAT
-          ".%u.m4s\"%s\n",
-          (gdouble)part->duration / GST_SECOND, seg->msn, part->index,
-          part->independent ? ",INDEPENDENT=YES" : "");
-    }
-  }
-  if (seg->complete)
-    g_string_append_printf (p, "#EXTINF:%.5f,\nseg-%" G_GUINT64_FORMAT ".m4s\n",
-                            (gdouble)seg->duration / GST_SECOND, seg->msn);
-}
-
-static gint64 llhls_boundary (const LlHlsTrack *t, guint64 msn);
-static gint64 llhls_max_segment (const LlHlsTrack *t);
-
-/* Whether the next sample will open a new segment, as far as can be told
- * when the open segment's parts are all published: the preload hint then
- * names part 0 of the next segment, so players (and edges collapsing their
- * requests) wait for a part that will exist. */
-static gboolean
-llhls_track_cut_expected (const LlHlsTrack *t)
-{
-  gint64 next = t->cur->start + t->cur->duration;
-  gint64 half = t->last_est / 2;
-
-  if (t->samples->len > 0) {
-    /* Audio writes a segment's final part while holding the first sample
-     * of the next one. */
-    const LlHlsSample *s = &g_array_index (t->samples, LlHlsSample, 0);
-    return !t->is_video && s->dts + s->duration / 2 >= t->expected_cut;
-  }
-  if (next + t->last_est - t->cur->start > llhls_max_segment (t))
-    return TRUE;
-  if (!t->is_video)
-    return next + half >= t->expected_cut;
-  /* Video cuts where the requested keyframe lands: on the boundary. */
-  return t->config.keyframe_requests &&
-         next + half >= llhls_boundary (t, t->cur->msn + 1);
-}
-
-static gboolean
-llhls_track_write_playlist (LlHlsTrack *t, GError **error)
-{
-  g_autoptr (GString) p = g_string_sized_new (4096);
-  const LlHlsSegment *first;
-  gint64 edge;
-  guint last_init = G_MAXUINT;
-  gboolean live = !t->ended;
-  gdouble part_s = (gdouble)t->part_target / GST_SECOND;
-
-  first = g_queue_peek_head (&t->segments);
-  if (!first)
-    first = t->cur;
-  if (!first)
-    return TRUE;
-
-  if (t->cur)
-    edge = t->cur->start + t->cur->duration;
-  else {
-    const LlHlsSegment *last = g_queue_peek_tail (&t->segments);
-    edge = last->start + last->duration;
-  }
-
-  g_string_append (p, "#EXTM3U\n#EXT-X-VERSION:6\n");
-  g_string_append_printf (p, "#EXT-X-TARGETDURATION:%u\n", t->target_seconds);
-  if (live) {
-    g_string_append_printf (p,
-                            "#EXT-X-SERVER-CONTROL:CAN-BLOCK-RELOAD=YES,"
-                            "PART-HOLD-BACK=%.3f,CAN-SKIP-UNTIL=%.1f\n",
-                            3 * part_s, 6.0 * t->target_seconds);
-    g_string_append_printf (p, "#EXT-X-PART-INF:PART-TARGET=%.5f\n", part_s);
-  }
-  g_string_append_printf (p, "#EXT-X-MEDIA-SEQUENCE:%" G_GUINT64_FORMAT "\n",
-                          first->msn);
-  if (t->discontinuity_seq > 0)
-    g_string_append_printf (
-        p, "#EXT-X-DISCONTINUITY-SEQUENCE:%" G_GUINT64_FORMAT "\n",
-        t->discontinuity_seq);
-  if (t->config.playlist_type == GST_LL_HLS_PLAYLIST_TYPE_EVENT ||
-      (t->config.playlist_type == GST_LL_HLS_PLAYLIST_TYPE_VOD && live))
-    g_string_append (p, "#EXT-X-PLAYLIST-TYPE:EVENT\n");
-  else if (t->config.playlist_type == GST_LL_HLS_PLAYLIST_TYPE_VOD)
-    g_string_append (p, "#EXT-X-PLAYLIST-TYPE:VOD\n");
-
-  for (GList *l = t->segments.head; l; l = l->next)
-    llhls_render_segment (t, p, l->data, edge, &last_init);
-  if (t->cur && t->cur->parts->len > 0)
-    llhls_render_segment (t, p, t->cur, edge, &last_init);
-
-  if (live) {
-    guint64 msn;
-    guint idx;
-    if (t->cur && !llhls_track_cut_expected (t)) {
-      msn = t->cur->msn;
-      idx = t->cur->parts->len;
-    } else {
-      msn = t->cur ? t->cur->msn + 1 : t->next_msn;
-      idx = 0;
-    }
-    g_string_append_printf (
-        p,
-        "#EXT-X-PRELOAD-HINT:TYPE=PART,URI=\"part-%" G_GUINT64_FORMAT
-        ".%u.m4s\"\n",
-        msn, idx);
-  } else {
-    g_string_append (p, "#EXT-X-ENDLIST\n");
-  }
-
-  return llhls_file_write_atomic (t->dir, "media.m3u8", (guint8 *)p->str,
-                                  p->len, NULL, 0, error);
 }
 
 static void
@@ -1179,7 +919,7 @@ llhls_track_prepare_sample (LlHlsTrack *t, GstBuffer *buffer, GByteArray *out,
   return ok;
 }
 
-static gint64
+gint64
 llhls_boundary (const LlHlsTrack *t, guint64 msn)
 {
   return t->anchor +
@@ -1188,7 +928,7 @@ llhls_boundary (const LlHlsTrack *t, guint64 msn)
 
 /* Longest segment allowed: EXTINF rounded must not exceed
  * EXT-X-TARGETDURATION (RFC 8216bis 4.4.3.1). */
-static gint64
+gint64
 llhls_max_segment (const LlHlsTrack *t)
 {
   return (gint64)t->target_seconds * GST_SECOND + GST_SECOND / 2 - GST_MSECOND;
