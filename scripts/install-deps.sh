@@ -16,6 +16,8 @@ packages=(
   libsoup-3.0-dev libjson-glib-dev
   # chat/: Redis fan-out and state (hiredis + a real redis-server for tests), SQLite archive
   libhiredis-dev libsqlite3-dev redis-server
+  # accounts/: Argon2id password hashes and random session nonces
+  libsodium-dev
   # GStreamer runtime: elements used by pipelines, tests and benchmarks
   gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad
   gstreamer1.0-plugins-ugly gstreamer1.0-libav
