@@ -148,7 +148,7 @@ on_frame (GcWsOpcode op, guint8 *payload, gsize len, gpointer user_data)
 
   if (op != GC_WS_OP_TEXT)
     return TRUE;
-  /* {"type":"message",...,"text":"t=<µs> xxx",...} */
+  /* {"type":"message",...,"text":"t=<µs> <padding>",...} */
   p = g_strstr_len ((const gchar *)payload, (gssize)len, "\"text\":\"t=");
   if (p == NULL) {
     l->stray++;
