@@ -634,8 +634,22 @@ llhls_track_write_part_n (LlHlsTrack *t, guint n, GError **error)
   start_ticks = llhls_ticks (t, first->dts);
   if (t->have_part_end &&
       ABS ((gint64)start_ticks - (gint64)t->part_end_ticks) <=
-          (gint64)llhls_ticks (t, MAX (first->duration, (gint64)MAX_SNAP)))
-    start_ticks = t->part_end_ticks;
+          (gint64)llhls_ticks (t, MAX (first->duration, (gint64)MAX_SNAP))) {
+    const LlHlsSample *last = &g_array_index (t->samples, LlHlsSample, n - 1);
+    guint64 end_ticks = llhls_ticks (t, last->dts + last->duration);
+    guint64 target_ticks = llhls_ticks (t, (gint64)t->part_target);
+
+    /* A sample that came early moves to where the last part ended; one that
+     * came late pulls the part back only so far that it does not outgrow
+     * PART-TARGET, closing as much of the gap as it can. */
+    if (start_ticks <= t->part_end_ticks)
+      start_ticks = t->part_end_ticks;
+    else
+      start_ticks =
+          MIN (start_ticks,
+               MAX (t->part_end_ticks,
+                    end_ticks > target_ticks ? end_ticks - target_ticks : 0));
+  }
   cs = g_new0 (GcCmafSample, n);
   for (guint i = 0; i < n; i++) {
     LlHlsSample *s = &g_array_index (t->samples, LlHlsSample, i);

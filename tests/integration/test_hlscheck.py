@@ -609,6 +609,19 @@ class MediaFileRules(FolderCase):
         fx.write(self.dir)
         self.assertFires("layout-renditions-in-step", live=False, media=True)
 
+    def test_audio_may_start_late_in_first_segment_only(self):
+        fx = self.vod()
+        fx.renditions[1].tfdt_shift = {0: 100}   # the audio's media begins 100 ms after the video's
+        fx.write(self.dir)
+        report = self.check(live=False, media=True)
+        self.assertNotIn("layout-renditions-in-step", report.rules(), [str(v) for v in report.violations])
+
+    def test_audio_starting_late_in_a_later_segment_fires(self):
+        fx = self.vod()
+        fx.renditions[1].tfdt_shift = {1: 100}
+        fx.write(self.dir)
+        self.assertFires("layout-renditions-in-step", live=False, media=True)
+
     def test_mfhd_sequence_must_increase(self):
         fx = Fixture()
         fx.write(self.dir)

@@ -1172,10 +1172,25 @@ def check_renditions_in_step(checker, playlists, media):
         for msn, start in info["segment_starts"].items():
             starts.setdefault(msn, []).append((pl, start))
     tol = max_audio_frame + 0.001
+    # The first segment of a timeline (the first listed, or one after
+    # EXT-X-DISCONTINUITY) starts where each rendition's media starts: audio
+    # that begins after the video's first keyframe cannot start earlier
+    # (LAYOUT.md), so only an audio rendition starting late is excused there.
+    timeline_starts = set()
+    for pl in playlists:
+        listed = [seg for seg in pl.segments if seg.msn is not None]
+        if listed:
+            timeline_starts.add(listed[0].msn)
+        timeline_starts.update(seg.msn for seg in listed if seg.discontinuity)
     for msn in sorted(starts):
         entries = starts[msn]
         lo = min(entries, key=lambda e: e[1])
         hi = max(entries, key=lambda e: e[1])
+        if (msn in timeline_starts and hi[0].media_info["handler"] == "soun"
+                and lo[0].media_info["handler"] == "vide"):
+            others = [e for e in entries if e[0].media_info["handler"] == "vide"]
+            lo = min(others, key=lambda e: e[1])
+            hi = max(others, key=lambda e: e[1])
         if hi[1] - lo[1] > tol:
             checker.add(0, "layout-renditions-in-step",
                         f"segment {msn} starts at media time {lo[1]:.4f} s in "
