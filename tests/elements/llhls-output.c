@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <glib/gstdio.h>
 
 /* ------------------------------------------------------------------------ */
 /* Media playlists                                                          */
@@ -441,4 +442,26 @@ mp4_read_avc1_size (const gchar *path, guint *width, guint *height)
   /* VisualSampleEntry: 24 bytes of reserved and pre-defined fields. */
   *width = (avc1.data[24] << 8 | avc1.data[25]);
   *height = (avc1.data[26] << 8 | avc1.data[27]);
+}
+
+void
+test_remove_tree (const gchar *path)
+{
+  GDir *dir;
+
+  if (g_file_test (path, G_FILE_TEST_IS_SYMLINK) ||
+      !g_file_test (path, G_FILE_TEST_IS_DIR)) {
+    g_unlink (path);
+    return;
+  }
+  dir = g_dir_open (path, 0, NULL);
+  if (dir) {
+    const gchar *name;
+    while ((name = g_dir_read_name (dir))) {
+      g_autofree gchar *child = g_build_filename (path, name, NULL);
+      test_remove_tree (child);
+    }
+    g_dir_close (dir);
+  }
+  g_rmdir (path);
 }

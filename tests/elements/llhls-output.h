@@ -95,4 +95,8 @@ G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Mp4Emsg, mp4_emsg_clear)
 /* Width and height of the avc1 sample entry of an init segment. */
 void mp4_read_avc1_size (const gchar *path, guint *width, guint *height);
 
+/* Removes a folder and everything below it (symbolic links are removed, never
+ * followed): the element tests' temporary output folders. */
+void test_remove_tree (const gchar *path);
+
 G_END_DECLS

@@ -27,31 +27,6 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (GstHarness, gst_harness_teardown)
 
 static gchar *tmpdir;
 
-/* ------------------------------------------------------------------------ */
-/* Temporary folders                                                        */
-
-static void
-remove_tree (const gchar *path)
-{
-  GDir *dir;
-
-  if (g_file_test (path, G_FILE_TEST_IS_SYMLINK) ||
-      !g_file_test (path, G_FILE_TEST_IS_DIR)) {
-    g_unlink (path);
-    return;
-  }
-  dir = g_dir_open (path, 0, NULL);
-  if (dir) {
-    const gchar *name;
-    while ((name = g_dir_read_name (dir))) {
-      g_autofree gchar *child = g_build_filename (path, name, NULL);
-      remove_tree (child);
-    }
-    g_dir_close (dir);
-  }
-  g_rmdir (path);
-}
-
 static void
 setup (void)
 {
@@ -65,7 +40,7 @@ setup (void)
 static void
 teardown (void)
 {
-  remove_tree (tmpdir);
+  test_remove_tree (tmpdir);
   g_clear_pointer (&tmpdir, g_free);
 }
 
