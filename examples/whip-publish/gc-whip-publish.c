@@ -378,7 +378,7 @@ build_pipeline (Publisher *pub, GError **error)
         "key-int-max=60 ! video/x-h264,profile=constrained-baseline ! "
         "rtph264pay config-interval=-1 aggregate-mode=zero-latency "
         "! " VIDEO_RTP_CAPS " ! webrtc. "
-        "audiotestsrc is-live=true wave=ticks ! audioconvert ! audioresample ! "
+        "audiotestsrc is-live=true wave=sine ! audioconvert ! audioresample ! "
         "opusenc ! rtpopuspay ! " AUDIO_RTP_CAPS " ! webrtc.",
         error);
     if (!pub->pipeline)

@@ -66,7 +66,7 @@ if [ ! -s "$clip" ]; then
              option-string=scenecut=0 \
     ! video/x-h264,profile=constrained-baseline ! h264parse ! mp4mux name=mux \
     ! filesink location="$clip.part" \
-    audiotestsrc wave=ticks samplesperbuffer=960 num-buffers=$((clip_seconds * 50)) \
+    audiotestsrc wave=sine samplesperbuffer=960 num-buffers=$((clip_seconds * 50)) \
     ! audio/x-raw,rate=48000,channels=2 ! opusenc bitrate=64000 ! mux.
   mv "$clip.part" "$clip"
 fi

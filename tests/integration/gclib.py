@@ -36,7 +36,10 @@ SKIP = 77
 # so only the element's force-key-unit requests can put keyframes on boundaries.
 LIVE_VIDEO = ("videotestsrc is-live=true pattern=ball ! video/x-raw,format=I420,width=640,height=360,framerate=30/1 ! "
               "x264enc tune=zerolatency key-int-max=600 speed-preset=ultrafast ! h264parse")
-LIVE_AUDIO = "audiotestsrc is-live=true wave=ticks ! audioconvert ! avenc_aac ! aacparse"
+# Not wave=ticks: GStreamer 1.22's audiotestsrc leaves a few samples of each
+# ticks buffer unwritten, and with MALLOC_PERTURB_ (set by meson test) those
+# become huge floats on which FFmpeg's AAC encoder loops forever.
+LIVE_AUDIO = "audiotestsrc is-live=true wave=sine ! audioconvert ! avenc_aac ! aacparse"
 
 
 def log(msg):

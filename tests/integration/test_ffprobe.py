@@ -35,7 +35,7 @@ def test_ffprobe(tmp):
     out = os.path.join(tmp, "out")
     run_pipeline(f"videotestsrc num-buffers={FRAMES} pattern=ball ! {video_caps()} ! {h264_encoder()} ! "
                  f"llhlssink name=s location={out} "
-                 f"audiotestsrc num-buffers={AUDIO_BUFFERS} samplesperbuffer=1470 wave=ticks ! "
+                 f"audiotestsrc num-buffers={AUDIO_BUFFERS} samplesperbuffer=1470 wave=sine ! "
                  f"audio/x-raw,rate=44100 ! audioconvert ! avenc_aac ! aacparse ! s.", tmp, timeout=60)
     run_checker(out, media=True, context="finished folder")
 
