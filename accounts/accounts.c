@@ -438,6 +438,43 @@ gc_accounts_lookup (GcAccounts *accounts, gint64 account_id, gchar **username,
   return ok;
 }
 
+gint64
+gc_accounts_find (GcAccounts *accounts, const gchar *username, GError **error)
+{
+  g_autofree gchar *login = NULL;
+  sqlite3_stmt *stmt;
+  gint64 id = 0;
+  int rc;
+
+  g_return_val_if_fail (accounts != NULL, 0);
+  g_return_val_if_fail (username != NULL, 0);
+  g_return_val_if_fail (error == NULL || *error == NULL, 0);
+
+  if (!gc_accounts_username_is_valid (username)) {
+    g_set_error_literal (error, GC_ACCOUNTS_ERROR, GC_ACCOUNTS_ERROR_NOT_FOUND,
+                         "no such account");
+    return 0;
+  }
+  login = g_ascii_strdown (username, -1);
+  g_mutex_lock (&accounts->lock);
+  stmt =
+      prepare (accounts, "SELECT id FROM accounts WHERE username = ?", error);
+  if (stmt != NULL) {
+    sqlite3_bind_text (stmt, 1, login, -1, SQLITE_STATIC);
+    rc = sqlite3_step (stmt);
+    if (rc == SQLITE_ROW)
+      id = sqlite3_column_int64 (stmt, 0);
+    else if (rc == SQLITE_DONE)
+      g_set_error (error, GC_ACCOUNTS_ERROR, GC_ACCOUNTS_ERROR_NOT_FOUND,
+                   "no account %s", login);
+    else
+      storage_error (accounts, error, "find");
+    sqlite3_finalize (stmt);
+  }
+  g_mutex_unlock (&accounts->lock);
+  return id;
+}
+
 gchar *
 gc_accounts_issue_token (GcAccounts *accounts, gint64 account_id,
                          gint64 ttl_seconds, GError **error)
@@ -700,4 +737,64 @@ gc_accounts_get_roles (GcAccounts *accounts, const gchar *channel,
   }
   g_mutex_unlock (&accounts->lock);
   return ok;
+}
+
+void
+gc_accounts_grant_free (GcAccountsGrant *grant)
+{
+  if (grant == NULL)
+    return;
+  g_free (grant->username);
+  g_free (grant);
+}
+
+GPtrArray *
+gc_accounts_list_roles (GcAccounts *accounts, const gchar *channel,
+                        GError **error)
+{
+  g_autoptr (GPtrArray) grants = NULL;
+  sqlite3_stmt *stmt;
+  int rc;
+
+  g_return_val_if_fail (accounts != NULL, NULL);
+  g_return_val_if_fail (channel != NULL, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  if (!check_channel (channel, error))
+    return NULL;
+
+  grants =
+      g_ptr_array_new_with_free_func ((GDestroyNotify)gc_accounts_grant_free);
+  g_mutex_lock (&accounts->lock);
+  stmt = prepare (accounts,
+                  "SELECT r.account, a.username, r.roles, r.granted_by,"
+                  " r.granted_ms FROM channel_roles r"
+                  " JOIN accounts a ON a.id = r.account"
+                  " WHERE r.channel = ? ORDER BY a.username",
+                  error);
+  if (stmt == NULL) {
+    g_mutex_unlock (&accounts->lock);
+    return NULL;
+  }
+  sqlite3_bind_text (stmt, 1, channel, -1, SQLITE_STATIC);
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW) {
+    GcAccountsGrant *grant = g_new0 (GcAccountsGrant, 1);
+
+    grant->account_id = sqlite3_column_int64 (stmt, 0);
+    grant->username = g_strdup ((const gchar *)sqlite3_column_text (stmt, 1));
+    grant->roles =
+        (GcAccountsRoles)(sqlite3_column_int (stmt, 2) & GC_ACCOUNTS_ROLES_ALL);
+    grant->granted_by = sqlite3_column_int64 (stmt, 3);
+    grant->granted_ms = sqlite3_column_int64 (stmt, 4);
+    g_ptr_array_add (grants, grant);
+  }
+  if (rc != SQLITE_DONE) {
+    storage_error (accounts, error, "list roles");
+    sqlite3_finalize (stmt);
+    g_mutex_unlock (&accounts->lock);
+    return NULL;
+  }
+  sqlite3_finalize (stmt);
+  g_mutex_unlock (&accounts->lock);
+  return g_steal_pointer (&grants);
 }

@@ -72,6 +72,12 @@ gboolean gc_accounts_lookup (GcAccounts *accounts, gint64 account_id,
                              gchar **username, gint64 *created_ms,
                              GError **error);
 
+/* Finds the account called @username (any case; stored lower-cased).
+ * Returns: its id, or 0 with @error (NOT_FOUND, also for an invalid name,
+ * or STORAGE). One indexed lookup: fine on the main context. */
+gint64 gc_accounts_find (GcAccounts *accounts, const gchar *username,
+                         GError **error);
+
 /* Returns: (transfer full) (nullable): a session token for @account_id valid
  * for @ttl_seconds (1 s to 1 year), or NULL with @error. */
 gchar *gc_accounts_issue_token (GcAccounts *accounts, gint64 account_id,
@@ -107,6 +113,22 @@ gboolean gc_accounts_get_roles (GcAccounts *accounts, const gchar *channel,
                                 gint64 account_id, GcAccountsRoles *roles,
                                 gint64 *granted_by, gint64 *granted_ms,
                                 GError **error);
+
+/* One account's roles in a channel, as gc_accounts_list_roles() gives them. */
+typedef struct {
+  gint64 account_id;
+  gchar *username;
+  GcAccountsRoles roles;
+  gint64 granted_by; /* the granting account; 0: the system or the admin */
+  gint64 granted_ms; /* ms since the epoch */
+} GcAccountsGrant;
+
+void gc_accounts_grant_free (GcAccountsGrant *grant);
+
+/* Returns: (transfer full) (element-type GcAccountsGrant) (nullable): every
+ * grant in @channel, sorted by username, or NULL with @error. */
+GPtrArray *gc_accounts_list_roles (GcAccounts *accounts, const gchar *channel,
+                                   GError **error);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (GcAccounts, gc_accounts_free)
 

@@ -21,6 +21,7 @@ struct _GcApi {
   GcChannels *channels;
   GcOrigin *origin;
   const GcConfig *config;
+  GcAccountsApi *accounts; /* (nullable) NULL: no owners, no roles */
 };
 
 G_DEFINE_FINAL_TYPE (GcApi, gc_api, G_TYPE_OBJECT)
@@ -32,6 +33,7 @@ gc_api_finalize (GObject *object)
 
   g_clear_object (&api->channels);
   g_clear_object (&api->origin);
+  g_clear_object (&api->accounts);
   G_OBJECT_CLASS (gc_api_parent_class)->finalize (object);
 }
 
@@ -60,6 +62,15 @@ gc_api_new (GcChannels *channels, GcOrigin *origin, const GcConfig *config)
   api->origin = origin ? g_object_ref (origin) : NULL;
   api->config = config;
   return api;
+}
+
+void
+gc_api_set_accounts (GcApi *api, GcAccountsApi *accounts)
+{
+  g_return_if_fail (GC_IS_API (api));
+  g_return_if_fail (accounts == NULL || GC_IS_ACCOUNTS_API (accounts));
+
+  g_set_object (&api->accounts, accounts);
 }
 
 /* ------------------------------------------------------------ JSON */
@@ -116,6 +127,11 @@ build_channel (GcApi *api, JsonBuilder *b, GcChannel *c)
   json_builder_add_string_value (b, name);
   json_builder_set_member_name (b, "enabled");
   json_builder_add_boolean_value (b, gc_channel_is_enabled (c));
+  json_builder_set_member_name (b, "owner");
+  if (gc_channel_get_owner (c) != NULL)
+    json_builder_add_string_value (b, gc_channel_get_owner (c));
+  else
+    json_builder_add_null_value (b);
   json_builder_set_member_name (b, "state");
   json_builder_add_string_value (b, gc_channel_state_to_string (state));
   json_builder_set_member_name (b, "live");
@@ -207,6 +223,7 @@ typedef struct {
   GcApi *api;
   SoupServerMessage *msg;
   gchar *name;
+  gchar *owner; /* (nullable) a valid username, lower-case */
 } Create;
 
 static void
@@ -215,6 +232,7 @@ create_free (Create *create)
   g_object_unref (create->api);
   g_object_unref (create->msg);
   g_free (create->name);
+  g_free (create->owner);
   g_free (create);
 }
 
@@ -233,9 +251,17 @@ on_admin_checked (GObject *source, GAsyncResult *result, gpointer user_data)
   if (!gc_secret_verify_finish (result)) {
     g_set_error (&error, GC_CHANNEL_ERROR, GC_CHANNEL_ERROR_UNAUTHORIZED,
                  "wrong admin token");
+  } else if (create->owner != NULL &&
+             (create->api->accounts == NULL ||
+              gc_accounts_find (
+                  gc_accounts_api_get_accounts (create->api->accounts),
+                  create->owner, NULL) == 0)) {
+    /* Checked only now, so that only the admin can probe usernames. */
+    g_set_error (&error, GC_CHANNEL_ERROR, GC_CHANNEL_ERROR_BAD_REQUEST,
+                 "\"owner\": no account %s", create->owner);
   } else {
-    channel =
-        gc_channels_create (create->api->channels, create->name, &key, &error);
+    channel = gc_channels_create (create->api->channels, create->name,
+                                  create->owner, &key, &error);
   }
   if (error != NULL) {
     gc_http_reply_error (create->msg, error);
@@ -259,15 +285,17 @@ on_admin_checked (GObject *source, GAsyncResult *result, gpointer user_data)
   gc_secret_free (g_steal_pointer (&key));
 }
 
-/* Returns: (transfer full) (nullable): the "name" of a create request. */
+/* Returns: (transfer full) (nullable): the "name" of a create request;
+ * @owner: (out) (transfer full): its optional "owner", lower-cased. */
 static gchar *
-parse_create (SoupServerMessage *msg, GError **error)
+parse_create (SoupServerMessage *msg, gchar **owner, GError **error)
 {
   g_autoptr (GBytes) body =
       soup_message_body_flatten (soup_server_message_get_request_body (msg));
   g_autoptr (JsonParser) parser = json_parser_new_immutable ();
   JsonNode *root;
   JsonNode *name;
+  JsonNode *owned_by;
   gsize len;
   const gchar *data = g_bytes_get_data (body, &len);
 
@@ -291,6 +319,17 @@ parse_create (SoupServerMessage *msg, GError **error)
                  "\"name\" must be 1 to 64 letters, digits, '_' or '-'");
     return NULL;
   }
+  owned_by = json_object_get_member (json_node_get_object (root), "owner");
+  if (owned_by != NULL && !JSON_NODE_HOLDS_NULL (owned_by)) {
+    if (!JSON_NODE_HOLDS_VALUE (owned_by) ||
+        json_node_get_value_type (owned_by) != G_TYPE_STRING ||
+        !gc_accounts_username_is_valid (json_node_get_string (owned_by))) {
+      g_set_error (error, GC_CHANNEL_ERROR, GC_CHANNEL_ERROR_BAD_REQUEST,
+                   "\"owner\" must be a username");
+      return NULL;
+    }
+    *owner = g_ascii_strdown (json_node_get_string (owned_by), -1);
+  }
   return g_strdup (json_node_get_string (name));
 }
 
@@ -302,6 +341,7 @@ post_channel (GcApi *api, SoupServerMessage *msg)
       soup_server_message_get_request_headers (msg), "Authorization");
   g_autofree gchar *token = NULL;
   g_autofree gchar *name = NULL;
+  g_autofree gchar *owner = NULL;
   Create *create;
 
   if (api->config->admin_token_hash == NULL) {
@@ -316,7 +356,7 @@ post_channel (GcApi *api, SoupServerMessage *msg)
     gc_http_reply_error (msg, error);
     return;
   }
-  name = parse_create (msg, &error);
+  name = parse_create (msg, &owner, &error);
   if (name == NULL) {
     gc_http_reply_error (msg, error);
     return;
@@ -326,6 +366,7 @@ post_channel (GcApi *api, SoupServerMessage *msg)
   create->api = g_object_ref (api);
   create->msg = g_object_ref (msg);
   create->name = g_steal_pointer (&name);
+  create->owner = g_steal_pointer (&owner);
   soup_server_message_pause (msg);
   gc_secret_verify_async (token, api->config->admin_token_hash, NULL,
                           on_admin_checked, create);
@@ -341,6 +382,22 @@ method_not_allowed (SoupServerMessage *msg, const gchar *methods)
   soup_message_headers_replace (soup_server_message_get_response_headers (msg),
                                 "Allow", methods);
   gc_http_reply_error (msg, error);
+}
+
+/* <name>/roles and <name>/roles/<username> belong to the accounts API.
+ * Returns: whether @rest was one of them (and is answered). */
+static gboolean
+route_roles (GcApi *api, SoupServerMessage *msg, const gchar *rest)
+{
+  g_auto (GStrv) parts = g_strsplit (rest, "/", 4);
+  guint n = g_strv_length (parts);
+
+  if (n < 2 || n > 3 || strcmp (parts[1], "roles") != 0 ||
+      (n == 3 && parts[2][0] == '\0'))
+    return FALSE;
+  gc_accounts_api_handle_roles (api->accounts, msg, parts[0],
+                                n == 3 ? parts[2] : NULL);
+  return TRUE;
 }
 
 static void
@@ -364,6 +421,9 @@ on_request (SoupServer *server, SoupServerMessage *msg, const char *path,
       method_not_allowed (msg, "GET, HEAD, POST, OPTIONS");
     return;
   }
+  if (api->accounts != NULL && g_str_has_prefix (raw, CHANNELS "/") &&
+      route_roles (api, msg, raw + strlen (CHANNELS "/")))
+    return;
   if (g_str_has_prefix (raw, CHANNELS "/") &&
       strchr (raw + strlen (CHANNELS "/"), '/') == NULL) {
     if (method == SOUP_METHOD_OPTIONS)

@@ -5,6 +5,7 @@
 
 #include <libsoup/soup.h>
 
+#include "accounts-api.h"
 #include "channels.h"
 #include "origin.h"
 
@@ -20,5 +21,9 @@ GcApi *gc_api_new (GcChannels *channels, GcOrigin *origin,
 
 /* Serves /api/v1 on @server. */
 void gc_api_attach (GcApi *api, SoupServer *server);
+
+/* Enables channel owners ("owner" on create, checked against @accounts)
+ * and routes /api/v1/channels/<name>/roles[/<username>] to @accounts. */
+void gc_api_set_accounts (GcApi *api, GcAccountsApi *accounts);
 
 G_END_DECLS

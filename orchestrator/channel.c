@@ -18,6 +18,7 @@ struct _GcChannel {
   gchar *name;
   gchar *key_hash;
   gchar *pipeline; /* (nullable) */
+  gchar *owner;    /* (nullable) username of the owning account */
   gboolean enabled;
   gboolean dynamic;
 
@@ -83,6 +84,7 @@ gc_channel_finalize (GObject *object)
   g_free (channel->name);
   g_free (channel->key_hash);
   g_free (channel->pipeline);
+  g_free (channel->owner);
   g_free (channel->session_id);
   g_free (channel->etag);
   g_clear_pointer (&channel->offer, gc_whip_offer_free);
@@ -115,6 +117,9 @@ gc_channel_new (const GcChannelConfig *settings, const GcConfig *config)
   channel->name = g_strdup (settings->name);
   channel->key_hash = g_strdup (settings->stream_key_hash);
   channel->pipeline = g_strdup (settings->pipeline);
+  /* Usernames are stored lower-cased; the config may spell them otherwise. */
+  channel->owner =
+      settings->owner ? g_ascii_strdown (settings->owner, -1) : NULL;
   channel->enabled = settings->enabled;
   return channel;
 }
@@ -138,6 +143,13 @@ gc_channel_get_key_hash (GcChannel *channel)
 {
   g_return_val_if_fail (GC_IS_CHANNEL (channel), NULL);
   return channel->key_hash;
+}
+
+const gchar *
+gc_channel_get_owner (GcChannel *channel)
+{
+  g_return_val_if_fail (GC_IS_CHANNEL (channel), NULL);
+  return channel->owner;
 }
 
 gboolean

@@ -47,6 +47,9 @@ const gchar *gc_channel_get_name (GcChannel *channel);
 gboolean gc_channel_is_enabled (GcChannel *channel);
 /* Returns: (nullable): the stream key hash; NULL: nobody may publish. */
 const gchar *gc_channel_get_key_hash (GcChannel *channel);
+/* Returns: (nullable): the username (lower-case) of the account owning the
+ * channel (its broadcaster); NULL: no owner, only the admin manages it. */
+const gchar *gc_channel_get_owner (GcChannel *channel);
 /* Whether this channel came from the admin API (stored in data-dir). */
 gboolean gc_channel_is_dynamic (GcChannel *channel);
 void gc_channel_set_dynamic (GcChannel *channel, gboolean dynamic);

@@ -157,6 +157,8 @@ save_store (GcChannels *channels, GError **error)
     group = g_strdup_printf ("channel:%s", gc_channel_get_name (c));
     g_key_file_set_string (kf, group, "stream-key-hash",
                            gc_channel_get_key_hash (c));
+    if (gc_channel_get_owner (c) != NULL)
+      g_key_file_set_string (kf, group, "owner", gc_channel_get_owner (c));
     g_key_file_set_boolean (kf, group, "enabled", gc_channel_is_enabled (c));
   }
   text = g_key_file_to_data (kf, &len, NULL);
@@ -173,8 +175,8 @@ save_store (GcChannels *channels, GError **error)
 }
 
 GcChannel *
-gc_channels_create (GcChannels *channels, const gchar *name, gchar **stream_key,
-                    GError **error)
+gc_channels_create (GcChannels *channels, const gchar *name, const gchar *owner,
+                    gchar **stream_key, GError **error)
 {
   g_autofree gchar *key = NULL;
   g_autofree gchar *hash = NULL;
@@ -200,6 +202,7 @@ gc_channels_create (GcChannels *channels, const gchar *name, gchar **stream_key,
   hash = gc_secret_hash (key, 1000);
   settings.name = (gchar *)name;
   settings.stream_key_hash = hash;
+  settings.owner = (gchar *)owner;
   settings.enabled = TRUE;
   channel = gc_channel_new (&settings, channels->config);
   gc_channel_set_dynamic (channel, TRUE);

@@ -21,12 +21,14 @@ GcChannel *gc_channels_lookup (GcChannels *channels, const gchar *name);
 /* Returns: (transfer container): the channels, sorted by name. */
 GPtrArray *gc_channels_list (GcChannels *channels);
 
-/* Creates channel @name with a new stream key, stores its hash, and
+/* Creates channel @name owned by @owner (nullable: a username the caller
+ * has checked exists) with a new stream key, stores its hash, and
  * returns the key in @stream_key (the only time it is ever seen).
  * GC_CHANNEL_ERROR_CONFLICT if it exists, _BAD_REQUEST for a bad name.
  * Returns: (transfer none) (nullable): the channel. */
 GcChannel *gc_channels_create (GcChannels *channels, const gchar *name,
-                               gchar **stream_key, GError **error);
+                               const gchar *owner, gchar **stream_key,
+                               GError **error);
 
 /* Asks every worker to stop. Returns how many were running. */
 guint gc_channels_shutdown (GcChannels *channels);

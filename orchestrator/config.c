@@ -64,11 +64,24 @@ static const KeyInfo keys[] = {
      FIELD (worker.heartbeat_timeout_ms), 600, 60000},
     {"worker", "stop-timeout", KEY_UINT, FIELD (worker.stop_timeout_ms), 100,
      60000},
+    {"chat", "redis", KEY_STRING, FIELD (chat.redis), 0, 0},
+    {"chat", "redis-server", KEY_PATH, FIELD (chat.redis_server), 0, 0},
+    {"chat", "node-id", KEY_STRING, FIELD (chat.node_id), 0, 0},
+    {"chat", "archive", KEY_PATH, FIELD (chat.archive), 0, 0},
+    {"chat", "hub-threads", KEY_UINT, FIELD (chat.hub_threads), 1, 64},
+    {"chat", "send-queue", KEY_SIZE, FIELD (chat.send_queue_bytes), 4096,
+     (guint64)64 << 20},
+    {"chat", "presence-interval", KEY_UINT, FIELD (chat.presence_interval_ms),
+     100, 600000},
+    {"accounts", "database", KEY_PATH, FIELD (accounts.database), 0, 0},
+    {"accounts", "secret-file", KEY_PATH, FIELD (accounts.secret_file), 0, 0},
+    {"accounts", "session-ttl", KEY_UINT, FIELD (accounts.session_ttl_s), 60,
+     31536000},
 };
 
 /* [channel:NAME] groups hold these; anything else there is a typo. */
 static const gchar *const channel_keys[] = {"stream-key-hash", "pipeline",
-                                            "enabled"};
+                                            "owner", "enabled"};
 
 #define CHANNEL_GROUP_PREFIX "channel:"
 
@@ -111,6 +124,11 @@ gc_config_new (void)
   config->worker.answer_timeout_ms = 10000;
   config->worker.heartbeat_timeout_ms = 1500;
   config->worker.stop_timeout_ms = 5000;
+  config->chat.redis_server = g_strdup ("redis-server");
+  config->chat.hub_threads = 2;
+  config->chat.send_queue_bytes = 256 * 1024;
+  config->chat.presence_interval_ms = 5000;
+  config->accounts.session_ttl_s = 30 * 24 * 3600;
   config->channels =
       g_ptr_array_new_with_free_func ((GDestroyNotify)gc_channel_config_free);
   return config;
@@ -124,6 +142,7 @@ gc_channel_config_free (GcChannelConfig *channel)
   g_free (channel->name);
   g_free (channel->stream_key_hash);
   g_free (channel->pipeline);
+  g_free (channel->owner);
   g_free (channel);
 }
 
@@ -162,6 +181,12 @@ gc_config_free (GcConfig *config)
   g_free (config->webrtc.public_address);
   g_free (config->worker.program);
   g_free (config->worker.pipeline);
+  g_free (config->chat.redis);
+  g_free (config->chat.redis_server);
+  g_free (config->chat.node_id);
+  g_free (config->chat.archive);
+  g_free (config->accounts.database);
+  g_free (config->accounts.secret_file);
   g_clear_pointer (&config->channels, g_ptr_array_unref);
   g_free (config);
 }
@@ -305,6 +330,8 @@ normalize (GcConfig *config)
   clear_if_empty (&config->webrtc.ice_address);
   clear_if_empty (&config->webrtc.public_address);
   clear_if_empty (&config->worker.pipeline);
+  clear_if_empty (&config->chat.redis);
+  clear_if_empty (&config->chat.node_id);
   if (config->worker.pipeline == NULL)
     config->worker.pipeline = g_strdup (GC_CONFIG_DEFAULT_PIPELINE);
 }
@@ -368,6 +395,9 @@ load_channel (GcConfig *config, GKeyFile *kf, const gchar *group,
   channel->pipeline = g_key_file_get_string (kf, group, "pipeline", NULL);
   if (channel->pipeline != NULL && g_strstrip (channel->pipeline)[0] == '\0')
     g_clear_pointer (&channel->pipeline, g_free);
+  channel->owner = g_key_file_get_string (kf, group, "owner", NULL);
+  if (channel->owner != NULL && g_strstrip (channel->owner)[0] == '\0')
+    g_clear_pointer (&channel->owner, g_free);
   channel->enabled = TRUE;
   if (g_key_file_has_key (kf, group, "enabled", NULL)) {
     channel->enabled = g_key_file_get_boolean (kf, group, "enabled", &local);

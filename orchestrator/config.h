@@ -15,8 +15,32 @@ typedef struct {
   gchar *stream_key_hash; /* (nullable) gc_secret_hash() form; NULL: nobody
                              can publish */
   gchar *pipeline;        /* (nullable) NULL: [worker] pipeline */
+  gchar *owner;           /* (nullable) username of the creator account that
+                             owns it (its broadcaster in chat) */
   gboolean enabled;
 } GcChannelConfig;
+
+/* [chat]: the chat service glasscastd embeds (chat/). */
+typedef struct {
+  gchar *redis;        /* (nullable) "unix:/path" or "host:port" shared by
+                            every node; NULL: glasscastd starts its own
+                            redis-server (one node) */
+  gchar *redis_server; /* the program started when redis is unset */
+  gchar *node_id;      /* (nullable) NULL: random per start */
+  gchar *archive;      /* (nullable) SQLite file; NULL: data-dir/chat.db */
+  guint hub_threads;   /* epoll threads owning the viewers' sockets */
+  gsize send_queue_bytes;
+  guint presence_interval_ms;
+} GcConfigChat;
+
+/* [accounts]: sign-up, sign-in, sessions. */
+typedef struct {
+  gchar *database;     /* (nullable) NULL: data-dir/accounts.db */
+  gchar *secret_file;  /* (nullable) 32 bytes signing session tokens;
+                           NULL: "session-secret" beside the database. Nodes
+                           sharing accounts share this file. */
+  guint session_ttl_s; /* lifetime of a session token */
+} GcConfigAccounts;
 
 /* [webrtc]: what workers tell ICE, and the Link headers of WHIP answers. */
 typedef struct {
@@ -52,17 +76,24 @@ typedef struct {
   GcOriginLimits origin;
   GcWebrtcConfig webrtc;
   GcWorkerConfig worker;
+  GcConfigChat chat;
+  GcConfigAccounts accounts;
   GPtrArray *channels; /* GcChannelConfig, in file order */
 } GcConfig;
 
 /* The pipeline workers run unless configured otherwise; {location} becomes
- * the channel's folder under media-dir. audiorate: WebRTC audio timestamps
- * jitter by 10-15 ms around the RTP clock (jitterbuffer, RTCP sync); it
- * makes them contiguous (resyncing only beyond 40 ms) so the packager does
- * not see timestamp jumps. */
+ * the channel's folder under media-dir. chatstamp stamps capture times and
+ * puts the room's chat events ({redis}, {chat-events}: '' without Redis)
+ * into the video rendition as emsg; audio needs none, as llhlssink gives
+ * segment N of every rendition the video's program date time. audiorate:
+ * WebRTC audio timestamps jitter by 10-15 ms around the RTP clock
+ * (jitterbuffer, RTCP sync); it makes them contiguous (resyncing only
+ * beyond 40 ms) so the packager does not see timestamp jumps. */
 #define GC_CONFIG_DEFAULT_PIPELINE                                             \
   "whipserversrc name=src "                                                    \
-  "src.video_0 ! queue ! llhlssink name=sink location={location} "             \
+  "src.video_0 ! queue ! "                                                     \
+  "chatstamp redis-url={redis} redis-channel={chat-events} ! "                 \
+  "llhlssink name=sink location={location} "                                   \
   "src.audio_0 ! queue ! opusdec ! audioconvert ! audioresample ! "            \
   "audiorate tolerance=40000000 skip-to-first=true ! "                         \
   "avenc_aac ! aacparse ! sink."

@@ -12,10 +12,13 @@
 #include <glib/gstdio.h>
 #include <libsoup/soup.h>
 
+#include "accounts-api.h"
 #include "channels.h"
+#include "chat-http.h"
 #include "config.h"
 #include "log.h"
 #include "origin.h"
+#include "redis-embed.h"
 #include "secret.h"
 #include "server.h"
 
@@ -130,6 +133,35 @@ poll_workers (gpointer user_data)
   return G_SOURCE_CONTINUE;
 }
 
+/* [accounts]: the database, and the session secret from secret-file (nodes
+ * sharing accounts share it) or beside the database. */
+static GcAccounts *
+open_accounts (const GcConfig *config, GError **error)
+{
+  g_autofree gchar *path =
+      config->accounts.database
+          ? g_strdup (config->accounts.database)
+          : g_build_filename (config->data_dir, "accounts.db", NULL);
+  g_autofree gchar *secret = NULL;
+  GcAccounts *accounts;
+  gsize len = 0;
+
+  if (config->accounts.secret_file == NULL)
+    return gc_accounts_open (path, error);
+  if (!g_file_get_contents (config->accounts.secret_file, &secret, &len, error))
+    return NULL;
+  if (len < GC_ACCOUNTS_SECRET_BYTES) {
+    g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_INVAL,
+                 "[accounts] secret-file %s: needs at least %d bytes",
+                 config->accounts.secret_file, GC_ACCOUNTS_SECRET_BYTES);
+    memset (secret, 0, len);
+    return NULL;
+  }
+  accounts = gc_accounts_open_with_secret (path, (const guint8 *)secret, error);
+  memset (secret, 0, len);
+  return accounts;
+}
+
 static int
 run (Options *opts)
 {
@@ -138,6 +170,10 @@ run (Options *opts)
   g_autoptr (GcOrigin) origin = NULL;
   g_autoptr (GcServer) server = NULL;
   g_autoptr (GcChannels) channels = NULL;
+  g_autoptr (GcRedisEmbed) redis = NULL;
+  g_autoptr (GcAccounts) accounts = NULL;
+  g_autoptr (GcAccountsApi) accounts_api = NULL;
+  g_autoptr (GcChatHttp) chat = NULL;
   g_autoptr (GSocketAddress) address = NULL;
   g_autoptr (GMainLoop) loop = NULL;
   g_autofree gchar *uri = NULL;
@@ -183,10 +219,30 @@ run (Options *opts)
     goto fail;
   server = gc_server_new (origin);
   if (opts->origin_dir == NULL) {
+    /* One node without [chat] redis=: its own Redis, before any worker is
+     * spawned, since worker pipelines get its address ({redis}). */
+    if (config->chat.redis == NULL) {
+      g_autofree gchar *dir =
+          g_build_filename (config->data_dir, "redis", NULL);
+      redis = gc_redis_embed_start (config->chat.redis_server, dir, &error);
+      if (redis == NULL)
+        goto fail;
+      config->chat.redis = g_strdup (gc_redis_embed_get_address (redis));
+    }
+    accounts = open_accounts (config, &error);
+    if (accounts == NULL)
+      goto fail;
     channels = gc_channels_new (config, &error);
     if (channels == NULL)
       goto fail;
+    accounts_api =
+        gc_accounts_api_new (g_steal_pointer (&accounts), channels, config);
+    chat = gc_chat_http_new (config, channels, accounts_api, &error);
+    if (chat == NULL)
+      goto fail;
     gc_server_add_channels (server, channels, config);
+    gc_server_add_accounts (server, accounts_api);
+    gc_server_add_chat (server, chat);
     gc_server_add_web (server, config);
   }
   uri = gc_server_listen (server, address, &error);
@@ -226,6 +282,9 @@ run (Options *opts)
   }
   gc_origin_shutdown (origin);
   gc_server_stop (server);
+  /* Viewers' sockets close with the hub; then Redis may go. */
+  g_clear_pointer (&chat, gc_chat_http_free);
+  g_clear_pointer (&redis, gc_redis_embed_free);
   g_log_structured (G_LOG_DOMAIN, G_LOG_LEVEL_INFO, "MESSAGE", "stopped");
   return EXIT_SUCCESS;
 

@@ -6,6 +6,7 @@
 #include <json-glib/json-glib.h>
 
 #include "channel-error.h"
+#include "chat-error.h"
 #include "origin-error.h"
 
 /* RFC 6585; libsoup 3.2 has no name for it. */
@@ -54,6 +55,32 @@ static const ErrorInfo channel_errors[] = {
     {GC_CHANNEL_ERROR_INTERNAL, SOUP_STATUS_INTERNAL_SERVER_ERROR, "internal"},
 };
 
+/* Chat refusals over the JSON API; on the WebSocket they are error frames
+ * with the same names (chat/PROTOCOL.md). */
+static const ErrorInfo chat_errors[] = {
+    {GC_CHAT_ERROR_BAD_REQUEST, SOUP_STATUS_BAD_REQUEST, "bad_request"},
+    {GC_CHAT_ERROR_UNKNOWN_TYPE, SOUP_STATUS_BAD_REQUEST, "unknown_type"},
+    {GC_CHAT_ERROR_UNKNOWN_COMMAND, SOUP_STATUS_BAD_REQUEST, "unknown_command"},
+    {GC_CHAT_ERROR_LOGIN_REQUIRED, SOUP_STATUS_UNAUTHORIZED, "login_required"},
+    {GC_CHAT_ERROR_FORBIDDEN, SOUP_STATUS_FORBIDDEN, "forbidden"},
+    {GC_CHAT_ERROR_BANNED, SOUP_STATUS_FORBIDDEN, "banned"},
+    {GC_CHAT_ERROR_TIMED_OUT, SOUP_STATUS_FORBIDDEN, "timed_out"},
+    {GC_CHAT_ERROR_EMPTY, SOUP_STATUS_BAD_REQUEST, "empty"},
+    {GC_CHAT_ERROR_TOO_LONG, SOUP_STATUS_BAD_REQUEST, "too_long"},
+    {GC_CHAT_ERROR_RATE_LIMITED, STATUS_TOO_MANY_REQUESTS, "rate_limited"},
+    {GC_CHAT_ERROR_SLOW_MODE, STATUS_TOO_MANY_REQUESTS, "slow_mode"},
+    {GC_CHAT_ERROR_SUBSCRIBERS_ONLY, SOUP_STATUS_FORBIDDEN, "subscribers_only"},
+    {GC_CHAT_ERROR_FOLLOWERS_ONLY, SOUP_STATUS_FORBIDDEN, "followers_only"},
+    {GC_CHAT_ERROR_ACCOUNT_TOO_NEW, SOUP_STATUS_FORBIDDEN, "account_too_new"},
+    {GC_CHAT_ERROR_EMOTE_ONLY, SOUP_STATUS_UNPROCESSABLE_ENTITY, "emote_only"},
+    {GC_CHAT_ERROR_DUPLICATE, SOUP_STATUS_UNPROCESSABLE_ENTITY, "duplicate"},
+    {GC_CHAT_ERROR_BLOCKED_TERM, SOUP_STATUS_UNPROCESSABLE_ENTITY,
+     "blocked_term"},
+    {GC_CHAT_ERROR_NOT_FOUND, SOUP_STATUS_NOT_FOUND, "not_found"},
+    {GC_CHAT_ERROR_STORAGE, SOUP_STATUS_INTERNAL_SERVER_ERROR, "storage"},
+    {GC_CHAT_ERROR_INTERNAL, SOUP_STATUS_INTERNAL_SERVER_ERROR, "internal"},
+};
+
 static const ErrorInfo *
 lookup_in (const ErrorInfo *table, guint n, gint code)
 {
@@ -74,6 +101,8 @@ lookup (const GError *error)
   if (error->domain == GC_CHANNEL_ERROR)
     return lookup_in (channel_errors, G_N_ELEMENTS (channel_errors),
                       error->code);
+  if (error->domain == GC_CHAT_ERROR)
+    return lookup_in (chat_errors, G_N_ELEMENTS (chat_errors), error->code);
   return NULL;
 }
 

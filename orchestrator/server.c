@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "api.h"
+#include "chat-http.h"
 #include "http-util.h"
 #include "metrics.h"
 #include "origin-error.h"
@@ -21,8 +22,12 @@ struct _GcServer {
   GcChannels *channels; /* (nullable) */
   GcWhip *whip;
   GcApi *api;
-  GcWeb *web; /* (nullable) */
+  GcWeb *web;                  /* (nullable) */
+  GcAccountsApi *accounts_api; /* (nullable) */
+  GcChatHttp *chat; /* (nullable) (unowned): glasscastd's, outlives us */
 };
+
+#define LISTEN_BACKLOG 4096
 
 G_DEFINE_FINAL_TYPE (GcServer, gc_server, G_TYPE_OBJECT)
 
@@ -38,6 +43,7 @@ gc_server_finalize (GObject *object)
   g_clear_object (&server->whip);
   g_clear_object (&server->api);
   g_clear_object (&server->web);
+  g_clear_object (&server->accounts_api);
   g_clear_object (&server->channels);
   g_clear_pointer (&server->metrics, gc_metrics_free);
   G_OBJECT_CLASS (gc_server_parent_class)->finalize (object);
@@ -124,6 +130,8 @@ on_metrics (SoupServer *soup, SoupServerMessage *msg, const char *path,
     gc_origin_append_metrics (server->origin, out);
   if (server->channels != NULL)
     gc_channels_append_metrics (server->channels, server->origin, out);
+  if (server->chat != NULL)
+    gc_chat_http_append_metrics (server->chat, out);
   len = out->len;
   soup_message_headers_replace (soup_server_message_get_response_headers (msg),
                                 "Cache-Control", "no-store");
@@ -199,16 +207,57 @@ gc_server_add_web (GcServer *server, const GcConfig *config)
   gc_web_attach (server->web, server->soup);
 }
 
+void
+gc_server_add_accounts (GcServer *server, GcAccountsApi *api)
+{
+  g_return_if_fail (GC_IS_SERVER (server));
+  g_return_if_fail (GC_IS_ACCOUNTS_API (api));
+  g_return_if_fail (server->accounts_api == NULL);
+
+  server->accounts_api = g_object_ref (api);
+  gc_accounts_api_attach (api, server->soup);
+  if (server->api != NULL)
+    gc_api_set_accounts (server->api, api);
+}
+
+GcAccountsApi *
+gc_server_get_accounts_api (GcServer *server)
+{
+  g_return_val_if_fail (GC_IS_SERVER (server), NULL);
+  return server->accounts_api;
+}
+
+void
+gc_server_add_chat (GcServer *server, GcChatHttp *chat)
+{
+  g_return_if_fail (GC_IS_SERVER (server));
+  g_return_if_fail (chat != NULL);
+  g_return_if_fail (server->chat == NULL);
+
+  server->chat = chat;
+  gc_chat_http_attach (chat, server->soup);
+}
+
 gchar *
 gc_server_listen (GcServer *server, GSocketAddress *address, GError **error)
 {
+  g_autoptr (GSocket) sock = NULL;
   GSList *uris;
   gchar *result = NULL;
 
   g_return_val_if_fail (GC_IS_SERVER (server), NULL);
   g_return_val_if_fail (G_IS_SOCKET_ADDRESS (address), NULL);
 
-  if (!soup_server_listen (server->soup, address, 0, error))
+  /* Our own listening socket: GSocketListener's backlog of 10 resets
+   * connections when thousands of viewers (re)connect at once. */
+  sock = g_socket_new (g_socket_address_get_family (address),
+                       G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, error);
+  if (sock == NULL)
+    return NULL;
+  g_socket_set_listen_backlog (sock, LISTEN_BACKLOG);
+  if (!g_socket_bind (sock, address, TRUE, error) ||
+      !g_socket_listen (sock, error) ||
+      !soup_server_listen_socket (server->soup, sock, 0, error))
     return NULL;
   uris = soup_server_get_uris (server->soup);
   if (uris != NULL)

@@ -5,7 +5,9 @@
 
 #include <libsoup/soup.h>
 
+#include "accounts-api.h"
 #include "channels.h"
+#include "chat-http.h"
 #include "origin.h"
 
 G_BEGIN_DECLS
@@ -24,6 +26,19 @@ void gc_server_add_channels (GcServer *server, GcChannels *channels,
 /* Serves the ingest and watch pages (/ingest/<channel>, /watch/<channel>)
  * and their files (/web/) from @config's web-dir and hlsjs-path. */
 void gc_server_add_web (GcServer *server, const GcConfig *config);
+
+/* Serves sign-up, sign-in, sign-out, /api/v1/me and channel roles with
+ * @api (call after gc_server_add_channels(): roles and owners go through
+ * the channel API). The server keeps a reference. */
+void gc_server_add_accounts (GcServer *server, GcAccountsApi *api);
+
+/* Returns: (transfer none) (nullable): the accounts API, NULL before
+ * gc_server_add_accounts() (and in origin-only mode). */
+GcAccountsApi *gc_server_get_accounts_api (GcServer *server);
+
+/* Serves the chat (/chat/<channel>, /api/v1/chat/) and adds its figures
+ * to /metrics. @chat must outlive the server's listening. */
+void gc_server_add_chat (GcServer *server, GcChatHttp *chat);
 
 /* Listens on @address (port 0: the kernel picks one).
  * Returns: (transfer full) (nullable): the URI actually bound, e.g.

@@ -208,12 +208,23 @@ class Glasscastd:
         return r.text
 
     def workers(self):
-        """pids of glasscastd's children (the worker processes)."""
+        """pids of glasscastd's children: the worker processes (not its
+        embedded redis-server)."""
         try:
             with open(f"/proc/{self.proc.pid}/task/{self.proc.pid}/children") as f:
-                return [int(p) for p in f.read().split()]
+                pids = [int(p) for p in f.read().split()]
         except FileNotFoundError:
             return []
+        workers = []
+        for pid in pids:
+            try:
+                with open(f"/proc/{pid}/comm") as f:
+                    if f.read().strip() == "redis-server":
+                        continue
+            except FileNotFoundError:
+                continue
+            workers.append(pid)
+        return workers
 
     def playlist_path(self, channel, rendition="video_0"):
         return os.path.join(self.media, channel, rendition, "media.m3u8")

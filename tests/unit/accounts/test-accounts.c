@@ -435,6 +435,65 @@ test_roles_set_and_get (Fixture *f, gconstpointer data)
 }
 
 static void
+test_find_by_username (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  gint64 id = sign_up (f, "lena", "password123");
+
+  g_assert_cmpint (gc_accounts_find (f->accounts, "lena", &error), ==, id);
+  g_assert_no_error (error);
+  g_assert_cmpint (gc_accounts_find (f->accounts, "LeNa", &error), ==, id);
+  g_assert_no_error (error);
+  g_assert_cmpint (gc_accounts_find (f->accounts, "nobody", &error), ==, 0);
+  g_assert_error (error, GC_ACCOUNTS_ERROR, GC_ACCOUNTS_ERROR_NOT_FOUND);
+  g_clear_error (&error);
+  g_assert_cmpint (gc_accounts_find (f->accounts, "no way", &error), ==, 0);
+  g_assert_error (error, GC_ACCOUNTS_ERROR, GC_ACCOUNTS_ERROR_NOT_FOUND);
+}
+
+static void
+test_roles_list_one_channel (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) grants = NULL;
+  gint64 owner = sign_up (f, "mia", "password123");
+  gint64 zed = sign_up (f, "zed", "password123");
+  gint64 abe = sign_up (f, "abe", "password123");
+  GcAccountsGrant *g;
+
+  grants = gc_accounts_list_roles (f->accounts, "mia", &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (grants->len, ==, 0);
+  g_clear_pointer (&grants, g_ptr_array_unref);
+
+  g_assert_true (gc_accounts_set_roles (f->accounts, "mia", zed,
+                                        GC_ACCOUNTS_ROLE_VIP, owner, &error));
+  g_assert_true (gc_accounts_set_roles (f->accounts, "mia", abe,
+                                        GC_ACCOUNTS_ROLE_MODERATOR, 0, &error));
+  g_assert_true (gc_accounts_set_roles (
+      f->accounts, "other", zed, GC_ACCOUNTS_ROLE_SUBSCRIBER, 0, &error));
+  g_assert_no_error (error);
+
+  grants = gc_accounts_list_roles (f->accounts, "mia", &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (grants->len, ==, 2);
+  g = grants->pdata[0];
+  g_assert_cmpstr (g->username, ==, "abe");
+  g_assert_cmpint (g->account_id, ==, abe);
+  g_assert_cmpint (g->roles, ==, GC_ACCOUNTS_ROLE_MODERATOR);
+  g_assert_cmpint (g->granted_by, ==, 0);
+  g = grants->pdata[1];
+  g_assert_cmpstr (g->username, ==, "zed");
+  g_assert_cmpint (g->roles, ==, GC_ACCOUNTS_ROLE_VIP);
+  g_assert_cmpint (g->granted_by, ==, owner);
+  g_assert_cmpint (g->granted_ms, ==, START_TIME * 1000);
+  g_clear_pointer (&grants, g_ptr_array_unref);
+
+  g_assert_null (gc_accounts_list_roles (f->accounts, "", &error));
+  g_assert_error (error, GC_ACCOUNTS_ERROR, GC_ACCOUNTS_ERROR_INVALID_ARGUMENT);
+}
+
+static void
 test_roles_refuse_bad_input (Fixture *f, gconstpointer data)
 {
   gint64 id = sign_up (f, "kim", "password123");
@@ -548,6 +607,8 @@ main (int argc, char **argv)
        test_forged_token_cannot_be_revoked);
   ADD ("/accounts/roles/set-and-get", test_roles_set_and_get);
   ADD ("/accounts/roles/bad-input", test_roles_refuse_bad_input);
+  ADD ("/accounts/roles/list", test_roles_list_one_channel);
+  ADD ("/accounts/find/by-username", test_find_by_username);
   ADD ("/accounts/store/survives-reopen", test_database_survives_reopen);
   ADD ("/accounts/store/configured-secret",
        test_configured_secret_replaces_the_file);

@@ -212,6 +212,13 @@ test_ws_pings (TestWs *ws)
 TestWs *
 test_ws_connect (guint16 port, const gchar *path, GMainContext *context)
 {
+  return test_ws_connect_with_headers (port, path, NULL, context);
+}
+
+TestWs *
+test_ws_connect_with_headers (guint16 port, const gchar *path,
+                              const gchar *headers, GMainContext *context)
+{
   struct sockaddr_in sa = {0};
   int fd = socket (AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   g_autofree gchar *req = NULL;
@@ -230,8 +237,8 @@ test_ws_connect (guint16 port, const gchar *path, GMainContext *context)
   req = g_strdup_printf ("GET %s HTTP/1.1\r\nHost: 127.0.0.1:%u\r\n"
                          "Upgrade: websocket\r\nConnection: Upgrade\r\n"
                          "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
-                         "Sec-WebSocket-Version: 13\r\n\r\n",
-                         path, port);
+                         "Sec-WebSocket-Version: 13\r\n%s\r\n",
+                         path, port, headers ? headers : "");
   write_all (fd, (const guint8 *)req, strlen (req));
   /* Read the response byte by byte: nothing past the headers may be lost. */
   while (!g_str_has_suffix (resp->str, "\r\n\r\n") &&

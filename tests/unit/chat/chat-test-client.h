@@ -18,6 +18,12 @@ int test_ws_fd (TestWs *ws);
 TestWs *test_ws_connect (guint16 port, const gchar *path,
                          GMainContext *context);
 
+/* The same, adding @headers ("Name: value\r\n" lines, nullable) to the
+ * upgrade request. */
+TestWs *test_ws_connect_with_headers (guint16 port, const gchar *path,
+                                      const gchar *headers,
+                                      GMainContext *context);
+
 void test_ws_send_text (TestWs *ws, const gchar *text);
 /* Sends raw bytes (for malformed-frame tests). */
 void test_ws_send_raw (TestWs *ws, const void *data, gsize len);

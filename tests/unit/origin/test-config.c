@@ -41,7 +41,13 @@ test_every_key (void)
       "log-level=debug\n"
       "[origin]\nmax-held-per-client=3\nmax-held-total=50\n"
       "cache-size=8M\nmax-file-size=64K\ndefault-target-duration=4\n"
-      "[chat]\nsomething-later=1\n");
+      "[chat]\nredis=unix:/run/r.sock\nredis-server=/usr/bin/redis-server\n"
+      "node-id=n1\narchive=/tmp/chat.db\nhub-threads=4\nsend-queue=64K\n"
+      "presence-interval=250\n"
+      "[accounts]\ndatabase=/tmp/a.db\nsecret-file=/tmp/s\n"
+      "session-ttl=3600\n"
+      "[channel:demo]\nowner=Ann\n"
+      "[billing]\nsomething-later=1\n");
   g_autoptr (GcConfig) c = gc_config_new ();
   g_autoptr (GError) error = NULL;
 
@@ -56,6 +62,19 @@ test_every_key (void)
   g_assert_cmpuint (c->origin.cache_bytes, ==, 8 * 1024 * 1024);
   g_assert_cmpuint (c->origin.max_file_bytes, ==, 64 * 1024);
   g_assert_cmpuint (c->origin.default_target_duration, ==, 4);
+  g_assert_cmpstr (c->chat.redis, ==, "unix:/run/r.sock");
+  g_assert_cmpstr (c->chat.redis_server, ==, "/usr/bin/redis-server");
+  g_assert_cmpstr (c->chat.node_id, ==, "n1");
+  g_assert_cmpstr (c->chat.archive, ==, "/tmp/chat.db");
+  g_assert_cmpuint (c->chat.hub_threads, ==, 4);
+  g_assert_cmpuint (c->chat.send_queue_bytes, ==, 64 * 1024);
+  g_assert_cmpuint (c->chat.presence_interval_ms, ==, 250);
+  g_assert_cmpstr (c->accounts.database, ==, "/tmp/a.db");
+  g_assert_cmpstr (c->accounts.secret_file, ==, "/tmp/s");
+  g_assert_cmpuint (c->accounts.session_ttl_s, ==, 3600);
+  g_assert_cmpuint (c->channels->len, ==, 1);
+  g_assert_cmpstr (((GcChannelConfig *)c->channels->pdata[0])->owner, ==,
+                   "Ann");
   g_unlink (path);
 }
 
@@ -187,6 +206,11 @@ main (int argc, char **argv)
       {"port-range-reversed", "[webrtc]\nudp-port-range=50000-40000\n"},
       {"heartbeat-too-short", "[worker]\nheartbeat-timeout=100\n"},
       {"unknown-webrtc-key", "[webrtc]\nstun=stun:x\n"},
+      {"unknown-chat-key", "[chat]\nredis-url=unix:/x\n"},
+      {"chat-no-threads", "[chat]\nhub-threads=0\n"},
+      {"chat-queue-tiny", "[chat]\nsend-queue=1K\n"},
+      {"accounts-ttl-short", "[accounts]\nsession-ttl=5\n"},
+      {"accounts-unknown-key", "[accounts]\nsecret=abc\n"},
   };
 
   g_test_init (&argc, &argv, NULL);
