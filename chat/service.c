@@ -14,7 +14,7 @@ void
 gc_chat_config_init (GcChatConfig *config)
 {
   memset (config, 0, sizeof *config);
-  config->redis_prefix = "gc:chat:";
+  config->redis_prefix = GC_CHAT_DEFAULT_REDIS_PREFIX;
   config->presence_interval_ms = 5000;
   gc_chat_limits_init (&config->limits);
   gc_chat_hub_config_init (&config->hub);
@@ -31,6 +31,16 @@ gc_chat_room_name_is_valid (const gchar *name)
     if (!(g_ascii_isalnum (*p) || *p == '_' || *p == '-'))
       return FALSE;
   return n >= 1 && n <= 64;
+}
+
+gchar *
+gc_chat_room_events_channel (const gchar *prefix, const gchar *room)
+{
+  g_return_val_if_fail (room != NULL, NULL);
+
+  /* {room} is a Redis Cluster hash tag, as in every key of the room. */
+  return g_strdup_printf ("%sroom:{%s}:events",
+                          prefix ? prefix : GC_CHAT_DEFAULT_REDIS_PREFIX, room);
 }
 
 gint64

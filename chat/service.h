@@ -34,6 +34,16 @@ void gc_chat_config_init (GcChatConfig *config);
 /* Room names: 1 to 64 of [A-Za-z0-9_-] (glasscastd's channel names). */
 gboolean gc_chat_room_name_is_valid (const gchar *name);
 
+/* The key prefix of gc_chat_config_init(). */
+#define GC_CHAT_DEFAULT_REDIS_PREFIX "gc:chat:"
+
+/* The one place that names a room's pub/sub channel (REDIS.md): the
+ * service publishes there and glasscastd hands the name to chatstamp, so
+ * the two cannot drift apart. @prefix: (nullable): NULL for
+ * %GC_CHAT_DEFAULT_REDIS_PREFIX.
+ * Returns: (transfer full): "<prefix>room:{<room>}:events". */
+gchar *gc_chat_room_events_channel (const gchar *prefix, const gchar *room);
+
 /* Starts the hub threads, connects to Redis in the background, opens the
  * archive. Everything else runs on @context (NULL: the default context).
  * Returns: (transfer full) (nullable) */

@@ -8,6 +8,7 @@
 
 #include "protocol.h"
 #include "room-private.h"
+#include "service.h"
 
 #define BACKLOG_MAX 10000
 
@@ -51,7 +52,7 @@ gc_chat_store_key (GcChatStore *store, const gchar *room, const gchar *what)
 gchar *
 gc_chat_store_channel (GcChatStore *store, const gchar *room)
 {
-  return gc_chat_store_key (store, room, "events");
+  return gc_chat_room_events_channel (store->prefix, room);
 }
 
 const gchar *

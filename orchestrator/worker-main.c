@@ -180,6 +180,8 @@ main (int argc, char **argv)
   g_autofree gchar *ice_address = NULL;
   g_autofree gchar *stun_server = NULL;
   g_autofree gchar *ports = NULL;
+  g_autofree gchar *redis = NULL;
+  g_autofree gchar *chat_events = NULL;
   const GOptionEntry entries[] = {
       {"channel", 0, 0, G_OPTION_ARG_STRING, &channel, "Channel name", "NAME"},
       {"location", 0, 0, G_OPTION_ARG_FILENAME, &location,
@@ -194,6 +196,11 @@ main (int argc, char **argv)
        "stun://host:port", "URI"},
       {"udp-port-range", 0, 0, G_OPTION_ARG_STRING, &ports,
        "Local UDP ports for ICE", "MIN-MAX"},
+      {"redis", 0, 0, G_OPTION_ARG_STRING, &redis,
+       "The chat service's Redis ({redis} in the pipeline)", "ADDRESS"},
+      {"chat-events", 0, 0, G_OPTION_ARG_STRING, &chat_events,
+       "The pub/sub channel of the channel's chat room ({chat-events})",
+       "NAME"},
       G_OPTION_ENTRY_NULL,
   };
   g_autoptr (GOptionContext) ctx =
@@ -232,6 +239,8 @@ main (int argc, char **argv)
 
   settings.channel = channel;
   settings.location = location;
+  settings.redis = redis;
+  settings.chat_events = chat_events;
   settings.ice_address = ice_address;
   settings.stun_server = stun_server;
   settings.turn_server = (gchar *)g_getenv ("GC_WORKER_TURN_SERVER");

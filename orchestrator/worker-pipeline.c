@@ -39,18 +39,30 @@ gc_worker_pipeline_expand (const gchar *description,
   GString *out = g_string_new (NULL);
   const gchar *p = description;
 
+  /* An unset value becomes "": a pipeline that names {redis} still parses
+   * on a node without Redis (chatstamp then only stamps capture times). */
+  const struct {
+    const gchar *name;
+    const gchar *value;
+  } placeholders[] = {
+      {"{location}", settings->location},
+      {"{channel}", settings->channel},
+      {"{redis}", settings->redis},
+      {"{chat-events}", settings->chat_events},
+  };
+
   while (*p != '\0') {
     const gchar *value = NULL;
     gsize skip = 0;
 
-    if (g_str_has_prefix (p, "{location}")) {
-      value = settings->location;
-      skip = strlen ("{location}");
-    } else if (g_str_has_prefix (p, "{channel}")) {
-      value = settings->channel;
-      skip = strlen ("{channel}");
+    for (guint i = 0; i < G_N_ELEMENTS (placeholders); i++) {
+      if (g_str_has_prefix (p, placeholders[i].name)) {
+        value = placeholders[i].value ? placeholders[i].value : "";
+        skip = strlen (placeholders[i].name);
+        break;
+      }
     }
-    if (value == NULL) {
+    if (skip == 0) {
       g_string_append_c (out, *p++);
       continue;
     }

@@ -11,10 +11,14 @@ G_BEGIN_DECLS
 
 typedef struct _GcWorkerPipeline GcWorkerPipeline;
 
-/* What the worker's command line sets on whipserversrc. */
+/* What the worker's command line sets on whipserversrc, and the values of
+ * the pipeline's placeholders. */
 typedef struct {
   gchar *channel;
   gchar *location;
+  gchar *redis;       /* (nullable) the chat service's Redis ({redis}) */
+  gchar *chat_events; /* (nullable) its events channel of this channel's room
+                         ({chat-events}) */
   gchar *ice_address;
   gchar *stun_server;
   gchar *turn_server; /* a secret: never logged */
@@ -28,8 +32,8 @@ typedef struct {
 typedef void (*GcWorkerEmitFunc) (GcWorkerMsg *msg, gpointer user_data);
 typedef void (*GcWorkerFinishedFunc) (gint status, gpointer user_data);
 
-/* Builds @description ({location} and {channel} replaced, quoted) and sets
- * it PLAYING. Returns: (transfer full) (nullable): the pipeline, or NULL
+/* Builds @description (placeholders replaced, see
+ * gc_worker_pipeline_expand()) and sets it PLAYING. Returns: (transfer full) (nullable): the pipeline, or NULL
  * with @error (a parse error, no whipserversrc, a state change failure). */
 GcWorkerPipeline *gc_worker_pipeline_new (const gchar *description,
                                           const GcWorkerSettings *settings,
@@ -48,8 +52,9 @@ void gc_worker_pipeline_stop (GcWorkerPipeline *pipeline, const gchar *why);
 /* Returns: (transfer full): a "stats" message for the last interval. */
 GcWorkerMsg *gc_worker_pipeline_take_stats (GcWorkerPipeline *pipeline);
 
-/* Returns: (transfer full): @description with {location} and {channel}
- * replaced by quoted values. Exposed for tests. */
+/* Returns: (transfer full): @description with {location}, {channel},
+ * {redis} and {chat-events} replaced by their values in @settings, quoted
+ * for gst_parse_launch ("" when unset). Exposed for tests. */
 gchar *gc_worker_pipeline_expand (const gchar *description,
                                   const GcWorkerSettings *settings);
 

@@ -8,6 +8,7 @@
 #include <sys/prctl.h>
 
 #include "channel-error.h"
+#include "service.h" /* chat/: gc_chat_room_events_channel */
 
 /* Until its first line a worker is loading GStreamer's registry, which can
  * take seconds on a cold cache; after that it beats every 500 ms. */
@@ -504,6 +505,15 @@ gc_worker_spawn (const GcConfig *config, const gchar *channel,
     g_ptr_array_add (
         argv, g_strdup_printf ("%u-%u", w->udp_port_min, w->udp_port_max));
   }
+  /* For chatstamp: the address carries no password ([chat] redis= is
+   * "unix:/path" or "host:port"), so the command line is fine. The room
+   * of a channel is the channel's name. */
+  if (config->chat.redis != NULL) {
+    g_ptr_array_add (argv, g_strdup ("--redis"));
+    g_ptr_array_add (argv, g_strdup (config->chat.redis));
+  }
+  g_ptr_array_add (argv, g_strdup ("--chat-events"));
+  g_ptr_array_add (argv, gc_chat_room_events_channel (NULL, channel));
   g_ptr_array_add (argv, NULL);
 
   launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDIN_PIPE |

@@ -41,7 +41,7 @@ for exe in orchestrator/glasscastd orchestrator/glasscast-worker examples/whip-p
 done
 export GLASSCASTD="$build/orchestrator/glasscastd"
 export GC_WHIP_PUBLISH="$build/examples/whip-publish/gc-whip-publish"
-export GST_PLUGIN_PATH="$build/plugins/llhls:$build/plugins/whip${GST_PLUGIN_PATH:+:$GST_PLUGIN_PATH}"
+export GST_PLUGIN_PATH="$build/plugins/llhls:$build/plugins/whip:$build/plugins/chatstamp${GST_PLUGIN_PATH:+:$GST_PLUGIN_PATH}"
 export PYTHONDONTWRITEBYTECODE=1
 # A registry of our own: the shared ~/.cache one is rewritten whenever a process with another
 # GST_PLUGIN_PATH runs (other build trees on this box), and then every worker that starts rescans

@@ -626,6 +626,32 @@ GST_START_TEST (test_unreachable_redis_is_a_warning) {
 }
 GST_END_TEST;
 
+/* glasscastd's default pipeline on a node without Redis: {redis} is "". */
+GST_START_TEST (test_empty_redis_url_runs_without_redis) {
+  g_autoptr (GstBus) bus = gst_bus_new ();
+  g_autoptr (GstHarness) h = gst_harness_new_empty ();
+  g_autoptr (GstMessage) msg = NULL;
+  g_autoptr (GstElement) cs = gst_parse_launch (
+      "chatstamp redis-url=\"\" redis-channel=\"gc:chat:room:{demo}:events\"",
+      NULL);
+  g_autofree gchar *url = NULL;
+
+  fail_unless (cs != NULL);
+  g_object_get (cs, "redis-url", &url, NULL);
+  fail_unless (url == NULL || *url == '\0');
+  gst_element_set_bus (cs, bus);
+  gst_harness_add_element_full (h, cs, &harness_src, "sink", &harness_sink,
+                                "src");
+  gst_harness_set_src_caps (h, h264_caps_new ());
+  fail_unless_equals_uint64 (
+      push_and_read_unix_meta (h, captured_frame_new (0)), CAPTURE_BASE);
+  msg = gst_bus_timed_pop_filtered (bus, 300 * GST_MSECOND,
+                                    GST_MESSAGE_WARNING | GST_MESSAGE_ERROR);
+  fail_unless (msg == NULL, "unexpected %" GST_PTR_FORMAT, msg);
+  gst_element_set_bus (cs, NULL);
+}
+GST_END_TEST;
+
 static Suite *
 chatstamp_suite (void)
 {
@@ -649,6 +675,7 @@ chatstamp_suite (void)
   tcase_add_test (tc, test_injected_event_is_emsg_in_its_part);
   tcase_add_test (tc, test_redis_message_is_injected_at_its_ts);
   tcase_add_test (tc, test_unreachable_redis_is_a_warning);
+  tcase_add_test (tc, test_empty_redis_url_runs_without_redis);
   return s;
 }
 

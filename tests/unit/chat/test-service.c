@@ -468,10 +468,24 @@ test_presence_counts (Fixture *f, gconstpointer data)
   g_assert_cmpint (viewers, ==, 2);
 }
 
+/* The name chatstamp subscribes to (glasscastd's {chat-events}) is the
+ * one REDIS.md documents and the store publishes on. */
+static void
+test_events_channel_name (void)
+{
+  g_autofree gchar *def = gc_chat_room_events_channel (NULL, "demo");
+  g_autofree gchar *custom = gc_chat_room_events_channel ("x:", "r_1");
+
+  g_assert_cmpstr (def, ==, "gc:chat:room:{demo}:events");
+  g_assert_cmpstr (custom, ==, "x:room:{r_1}:events");
+}
+
 int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/chat/service/events-channel-name",
+                   test_events_channel_name);
 #define ADD(path, fn) g_test_add (path, Fixture, NULL, setup, fn, teardown)
   ADD ("/chat/service/welcome", test_welcome);
   ADD ("/chat/service/bad-room", test_bad_room_refused);
