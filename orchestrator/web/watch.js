@@ -1,5 +1,6 @@
 // watch.js — the watch page's behaviour: LL-HLS playback (hls.js low-latency mode, or the browser's own HLS
-// without MSE), the channel's live/offline state from /api/v1/channels/<name>, a stats overlay.
+// without MSE), the channel's live/offline state from /api/v1/channels/<name>, a stats overlay; the chat panel
+// (chat.js) is given the playhead's date to hold messages until the video reaches them.
 //
 // Query parameters (all optional):
 //   media=URL   where /live/ is served, e.g. an nginx edge or CDN (default: this page's origin)
@@ -7,6 +8,7 @@
 //   rate=R      hls.js maxLiveSyncPlaybackRate (default 1.25)
 //   stall=S     hls.js liveSyncOnStallIncrease in seconds (default 0.2)
 //   native=1    prefer the browser's own HLS even where MSE exists
+//   chat=URL    the chat WebSocket (default ws(s)://<this host>/chat/<channel>), e.g. a test chat node
 // window.glasscastWatch exposes the player for the browser tests (tests/e2e).
 
 const params = new URLSearchParams(location.search);
@@ -31,6 +33,7 @@ const page = window.glasscastWatch = {
   latency: () => (page.hls ? page.hls.latency : nativeLatency()),
   targetLatency: () => page.hls?.targetLatency ?? null,
   buffer: () => bufferAhead(),
+  playheadDate: () => playheadDate(),
 };
 
 // hls.js in low-latency mode: target latency is the playlist's PART-HOLD-BACK
@@ -82,6 +85,22 @@ function nativeLatency() {
   if (!date || Number.isNaN(date.getTime()))
     return NaN;
   return (Date.now() - (date.getTime() + video.currentTime * 1000)) / 1000;
+}
+
+// The wall-clock time (ms) of the frame on screen, from the playlist's
+// PROGRAM-DATE-TIME; null when there is none to speak of (not started, ended,
+// no PDT). Paused video keeps its date: the chat holds while it stands still.
+function playheadDate() {
+  if (!page.playing || video.ended)
+    return null;
+  if (page.hls) {
+    const date = page.hls.playingDate;
+    return date && Number.isFinite(date.getTime()) ? date.getTime() : null;
+  }
+  const start = video.getStartDate?.();
+  if (!start || Number.isNaN(start.getTime()))
+    return null;
+  return start.getTime() + video.currentTime * 1000;
 }
 
 function showError(message) {
@@ -204,3 +223,8 @@ startPlayback();
 poll();
 setInterval(poll, POLL_MS);
 setInterval(renderStats, 500);
+// After playback has started: the chat is not on the first frame's path, and
+// a chat that fails to load leaves the video playing.
+import('./chat.js')
+  .then(({ startChat }) => startChat({ channel, video, playheadDate, socketUrl: params.get('chat') }))
+  .catch((err) => console.error(`chat: ${err.message}`));

@@ -117,9 +117,11 @@ export function pipeline({ jitterMs = 50, partMs = 200, targetS = 1 } = {}) {
 }
 
 export class Stack {
-  constructor({ channel = 'demo', pipelineOptions = {} } = {}) {
+  // owner: the account (username) owning the channel, its chat's broadcaster.
+  constructor({ channel = 'demo', pipelineOptions = {}, owner = null } = {}) {
     this.channel = channel;
     this.pipelineOptions = pipelineOptions;
+    this.owner = owner;
     this.key = randomBytes(16).toString('hex');
     this.tmp = mkdtempSync(join(tmpdir(), 'gc-e2e-'));
     this.procs = [];
@@ -161,6 +163,7 @@ export class Stack {
       '[webrtc]', 'ice-address=127.0.0.1',
       '[worker]', `pipeline=${pipeline(this.pipelineOptions)}`,
       `[channel:${this.channel}]`, `stream-key-hash=${hash}`,
+      ...(this.owner ? [`owner=${this.owner}`] : []),
     ];
     const configPath = join(this.tmp, 'glasscast.ini');
     writeFileSync(configPath, config.join('\n') + '\n');
@@ -262,6 +265,25 @@ export async function launchChromium(chromium, extraArgs = [], { bypassCSP = fal
     async close() {
       await context.close().catch(() => {});
       rmSync(profile, { recursive: true, force: true });
+    },
+  };
+}
+
+/**
+ * One Chromium with as many separate contexts (cookie jars: one signed-in
+ * user each) as newContext() makes; close() ends it.
+ */
+export async function launchBrowser(chromium, extraArgs = []) {
+  const browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: [...CHROMIUM_FLAGS, ...extraArgs],
+  });
+  return {
+    browser,
+    newContext: (options = {}) => browser.newContext(options),
+    async close() {
+      await browser.close().catch(() => {});
     },
   };
 }
