@@ -24,7 +24,7 @@ packages=(
   # webrtcbin's ICE transport (nicesrc/nicesink) for whipserversrc and gc-whip-publish
   gstreamer1.0-nice
   # independent clients used by the tests
-  ffmpeg python3
+  ffmpeg python3 curl
   # LL-HLS edge (examples/nginx-edge.conf), its load benchmark and the browser e2e
   nginx wrk chromium
 )
