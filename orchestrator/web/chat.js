@@ -15,6 +15,7 @@
 const HISTORY = 50;              // messages asked for on join
 const MAX_SHOWN = 300;           // older lines leave the list
 const MAX_HELD = 1000;           // beyond this the oldest held message is shown early rather than kept
+const ALERT_MS = 6000;           // how long a tip stays announced over the video
 const RECONNECT_MIN_MS = 1000;
 const RECONNECT_MAX_MS = 30000;
 const TIMER_MS = 100;            // the release check when frames do not run (a hidden tab)
@@ -111,14 +112,53 @@ export function startChat({ channel, video, playheadDate, socketUrl }) {
     return s;
   }
 
+  // Money arrives as integer minor units: the decimal string is built from
+  // the digits (never by dividing), and Intl formats that exact string.
   function formatTip(m) {
     try {
       const format = new Intl.NumberFormat(undefined, { style: 'currency', currency: m.currency });
       const digits = format.resolvedOptions().maximumFractionDigits;
-      return format.format(m.amount / 10 ** digits);
+      const minor = BigInt(m.amount);
+      const sign = minor < 0n ? '-' : '';
+      const units = (minor < 0n ? -minor : minor).toString().padStart(digits + 1, '0');
+      const text = digits ? `${units.slice(0, -digits)}.${units.slice(-digits)}` : units;
+      return format.format(`${sign}${text}`);
     } catch {
       return `${m.amount} ${m.currency}`;
     }
+  }
+
+  // ---- tip alerts over the video ----
+
+  // A tip shown live (not from history) is also announced over the picture,
+  // at the same moment of the video for every viewer, one at a time.
+  const alerts = [];
+  let alertShowing = false;
+  window.gcTipAlerts = [];
+
+  function tipAlert(m) {
+    alerts.push(m);
+    if (!alertShowing)
+      nextAlert();
+  }
+
+  function nextAlert() {
+    const box = document.getElementById('tip-alert');
+    const m = alerts.shift();
+    if (!box || !m) {
+      alertShowing = false;
+      if (box)
+        box.hidden = true;
+      return;
+    }
+    alertShowing = true;
+    box.replaceChildren(span('tip-alert-user', m.display_name || m.user || 'Someone'),
+      span('tip-alert-amount', ` tipped ${formatTip(m)}`));
+    if (m.text)
+      box.append(document.createElement('br'), span('tip-alert-text', m.text));
+    box.hidden = false;
+    window.gcTipAlerts.push({ id: m.id, ts: m.ts, shownAt: Date.now(), playingDate: playheadDate() });
+    setTimeout(nextAlert, ALERT_MS);
   }
 
   function render(entry) {
@@ -149,9 +189,11 @@ export function startChat({ channel, video, playheadDate, socketUrl }) {
     return li;
   }
 
-  function show(entry) {
+  function show(entry, { live = true } = {}) {
     entry.el = render(entry);
     append(entry.el);
+    if (live && entry.msg.kind === 'tip')
+      tipAlert(entry.msg);
     const date = playheadDate();
     log.push({
       id: entry.msg.id, user: entry.msg.user, text: entry.msg.text, ts: entry.msg.ts,
@@ -229,7 +271,7 @@ export function startChat({ channel, video, playheadDate, socketUrl }) {
     // Pending copies (delay mode: the sender's own, a moderator's early one)
     // are for acting on now, not for watching.
     if (history || entry.own || entry.pending || !chat.sync)
-      show(entry);
+      show(entry, { live: !history });
     else
       hold(entry);
   }

@@ -10,6 +10,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Stack, launchBrowser, log, recordConsole, requirements, sleep } from './stack.mjs';
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
 
 const chromium = await requirements();
 
@@ -125,6 +127,29 @@ test('a message shows on the viewer when its playhead reaches the stamp, and at 
       `the viewer showed the message only ${seen.shownAt - sentAt} ms after it was sent: not held`);
     await sleep(700);
   }
+
+  // A tip, PUBLISHed on the room's Redis channel as another node of the chat
+  // service does (billing will publish them through its node): the viewer's
+  // on-screen alert appears when the playhead reaches the tip's time.
+  const tipId = `tip-${Math.random().toString(36).slice(2, 8)}`;
+  const tipTs = Date.now();
+  const envelope = JSON.stringify({
+    node: 'e2e-node', kind: 'tip',
+    tip: { type: 'tip', id: tipId, user: 'carol', display_name: 'Carol', amount: 500, currency: 'USD', text: 'gg', ts: tipTs },
+  });
+  const published = spawnSync('redis-cli', ['-s', join(stack.tmp, 'data', 'redis', 'redis.sock'), 'PUBLISH',
+    `gc:chat:room:{${stack.channel}}:events`, envelope], { encoding: 'utf8' });
+  assert.equal(published.status, 0, `redis-cli: ${published.stderr}`);
+  assert.ok(Number(published.stdout.trim()) >= 1, `nobody subscribed to the room's events: ${published.stdout}`);
+  const alert = await viewer.waitForFunction((id) => (window.gcTipAlerts || []).find((a) => a.id === id) || null,
+    tipId, { timeout: 15000 }).then((h) => h.jsonValue())
+    .catch((e) => { throw new Error(`the viewer never showed the tip alert: ${e.message}${why()}`); });
+  const alertText = await viewer.textContent('#tip-alert');
+  log(`tip alert: "${alertText}" +${alert.shownAt - tipTs} ms at playingDate - ts = ${alert.playingDate - tipTs} ms`);
+  assert.match(alertText, /Carol tipped \$5\.00/);
+  assert.ok(Math.abs(alert.playingDate - tipTs) <= TOLERANCE_MS,
+    `the tip alert showed at playingDate - ts = ${alert.playingDate - tipTs} ms (allowed ±${TOLERANCE_MS} ms)`);
+  assert.ok(alert.shownAt - tipTs > 1000, `the tip alert showed only ${alert.shownAt - tipTs} ms after the tip: not held`);
 
   // Deleted while held: never shown. The sender owns the channel.
   const doomed = `delete me ${Math.random().toString(36).slice(2, 8)}`;
