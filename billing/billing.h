@@ -4,6 +4,11 @@
 #pragma once
 
 #include "billing-error.h"
+#include "events.h"
 #include "ledger.h"
 #include "money.h"
+#include "playback-token.h"
+#include "state.h"
+#include "stripe-client.h"
+#include "stripe-objects.h"
 #include "webhook-signature.h"

@@ -13,7 +13,7 @@ packages=(
   build-essential meson ninja-build pkg-config git clang clang-format libclang-rt-14-dev
   # libraries
   libglib2.0-dev libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev libgstreamer-plugins-bad1.0-dev
-  libsoup-3.0-dev libjson-glib-dev
+  libsoup-3.0-dev libjson-glib-dev libcurl4-openssl-dev
   # chat/: Redis fan-out and state (hiredis + a real redis-server for tests), SQLite archive
   libhiredis-dev libsqlite3-dev redis-server
   # accounts/: Argon2id password hashes and random session nonces
@@ -27,6 +27,8 @@ packages=(
   ffmpeg python3 curl
   # LL-HLS edge (examples/nginx-edge.conf), its load benchmark and the browser e2e
   nginx wrk chromium
+  # the edge's playback token check (njs: nginx's own JavaScript module)
+  libnginx-mod-http-js
 )
 # The browser e2e runs hls.js under Node; install Debian's only where no node exists.
 if ! command -v node >/dev/null 2>&1; then
