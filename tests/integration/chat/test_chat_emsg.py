@@ -199,6 +199,8 @@ class Snapshot:
             p["emsgs"] = read_emsgs(p["data"])
             _types, frags = isobmff.parse_fragments(p["data"], self.info)
             p["tfdt"] = frags[0].tfdt
+            last = frags[-1]
+            p["last_sample_dts"] = last.tfdt + sum(last.durations[:-1])
             self.parts.append(p)
         self.segment_emsgs = 0
         for name in segments(self.text):
@@ -280,16 +282,22 @@ def check_event_in_its_part(video, payload, ts):
         f"presentation time - ts {1000 * (event_wall - ts):+.2f} ms")
     check(abs(event_wall - ts) <= FRAME,
           f"emsg presentation time is {1000 * (event_wall - ts):+.1f} ms from the event's ts")
-    # The part covering ts, or the next one when ts falls within the last
-    # frame of a part: llhlssink writes a part as soon as its last frame
-    # arrives (that frame's duration predicted), so an event timed inside it
-    # goes into the next part, with its exact presentation time (chatstamp
-    # README, "Events"). Measured: up to 29 ms before the next part's start
-    # at 30 fps. 1 ms for the PDT's millisecond precision.
+    # chatstamp pushes an event just before the first frame captured at or
+    # after its ts, and llhlssink writes it into that frame's part. So the
+    # event is in the part covering ts, or in the next one when ts falls
+    # after the previous part's last frame was captured (llhlssink publishes
+    # a part as soon as its last frame arrives; a late or dropped frame
+    # widens that gap beyond one frame duration). 1 ms for the PDT's
+    # millisecond precision.
+    i = video.parts.index(part)
+    prev = video.parts[i - 1] if i > 0 else None
+    prev_last = (prev["start"] + (prev["last_sample_dts"] - prev["tfdt"]) / ts_scale
+                 if prev is not None else start - FRAME)
     covered = start - 0.001 <= ts < end + 0.001
-    late_by_a_frame = ts < start and start - ts <= FRAME
-    check(covered or late_by_a_frame,
-          f"event at {ts:.3f} written in part {part['uri']} covering [{start:.3f}, {end:.3f})")
+    after_prev_frame = ts < start and ts > prev_last - 0.001
+    check(covered or after_prev_frame,
+          f"event at {ts:.3f} written in part {part['uri']} covering [{start:.3f}, {end:.3f}); "
+          f"the previous part's last frame was captured at {prev_last:.3f}")
     return part
 
 
