@@ -46,6 +46,12 @@ static const KeyInfo keys[] = {
     {"server", "plugin-path", KEY_STRING, FIELD (plugin_path), 0, 0},
     {"server", "web-dir", KEY_PATH, FIELD (web_dir), 0, 0},
     {"server", "hlsjs-path", KEY_PATH, FIELD (hlsjs_path), 0, 0},
+    {"server", "playback-token-secret-file", KEY_PATH,
+     FIELD (playback_secret_file), 0, 0},
+    {"server", "playback-token-old-secret-file", KEY_PATH,
+     FIELD (playback_old_secret_file), 0, 0},
+    {"server", "playback-token-ttl", KEY_UINT, FIELD (playback_token_ttl_s), 10,
+     86400},
     {"webrtc", "stun-server", KEY_STRING, FIELD (webrtc.stun_server), 0, 0},
     {"webrtc", "turn-server", KEY_STRING, FIELD (webrtc.turn_server), 0, 0},
     {"webrtc", "turn-username", KEY_STRING, FIELD (webrtc.turn_username), 0, 0},
@@ -75,13 +81,24 @@ static const KeyInfo keys[] = {
      100, 600000},
     {"accounts", "database", KEY_PATH, FIELD (accounts.database), 0, 0},
     {"accounts", "secret-file", KEY_PATH, FIELD (accounts.secret_file), 0, 0},
+    {"billing", "stripe-api-base", KEY_STRING, FIELD (billing.stripe_api_base),
+     0, 0},
+    {"billing", "stripe-secret-key-file", KEY_PATH,
+     FIELD (billing.stripe_secret_key_file), 0, 0},
+    {"billing", "webhook-secrets-file", KEY_PATH,
+     FIELD (billing.webhook_secrets_file), 0, 0},
+    {"billing", "database", KEY_PATH, FIELD (billing.database), 0, 0},
+    {"billing", "platform-share", KEY_STRING, FIELD (billing.platform_share), 0,
+     0},
+    {"billing", "past-due-grace-days", KEY_UINT,
+     FIELD (billing.past_due_grace_days), 0, 365},
     {"accounts", "session-ttl", KEY_UINT, FIELD (accounts.session_ttl_s), 60,
      31536000},
 };
 
 /* [channel:NAME] groups hold these; anything else there is a typo. */
 static const gchar *const channel_keys[] = {"stream-key-hash", "pipeline",
-                                            "owner", "enabled"};
+                                            "owner", "enabled", "playback"};
 
 #define CHANNEL_GROUP_PREFIX "channel:"
 
@@ -129,6 +146,10 @@ gc_config_new (void)
   config->chat.send_queue_bytes = 256 * 1024;
   config->chat.presence_interval_ms = 5000;
   config->accounts.session_ttl_s = 30 * 24 * 3600;
+  config->playback_token_ttl_s = 300;
+  config->billing.stripe_api_base = g_strdup ("https://api.stripe.com");
+  config->billing.platform_share = g_strdup ("15%");
+  config->billing.past_due_grace_days = 3;
   config->channels =
       g_ptr_array_new_with_free_func ((GDestroyNotify)gc_channel_config_free);
   return config;
@@ -173,6 +194,8 @@ gc_config_free (GcConfig *config)
   g_free (config->plugin_path);
   g_free (config->web_dir);
   g_free (config->hlsjs_path);
+  g_free (config->playback_secret_file);
+  g_free (config->playback_old_secret_file);
   g_free (config->webrtc.stun_server);
   g_free (config->webrtc.turn_server);
   g_free (config->webrtc.turn_username);
@@ -187,6 +210,11 @@ gc_config_free (GcConfig *config)
   g_free (config->chat.archive);
   g_free (config->accounts.database);
   g_free (config->accounts.secret_file);
+  g_free (config->billing.stripe_api_base);
+  g_free (config->billing.stripe_secret_key_file);
+  g_free (config->billing.webhook_secrets_file);
+  g_free (config->billing.database);
+  g_free (config->billing.platform_share);
   g_clear_pointer (&config->channels, g_ptr_array_unref);
   g_free (config);
 }
@@ -398,6 +426,18 @@ load_channel (GcConfig *config, GKeyFile *kf, const gchar *group,
   channel->owner = g_key_file_get_string (kf, group, "owner", NULL);
   if (channel->owner != NULL && g_strstrip (channel->owner)[0] == '\0')
     g_clear_pointer (&channel->owner, g_free);
+  if (g_key_file_has_key (kf, group, "playback", NULL)) {
+    g_autofree gchar *mode =
+        g_strstrip (g_key_file_get_string (kf, group, "playback", NULL));
+
+    if (g_strcmp0 (mode, "token") == 0) {
+      channel->playback_token = TRUE;
+    } else if (g_strcmp0 (mode, "public") != 0) {
+      g_set_error (error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE,
+                   "[%s] playback: expected public or token", group);
+      return FALSE;
+    }
+  }
   channel->enabled = TRUE;
   if (g_key_file_has_key (kf, group, "enabled", NULL)) {
     channel->enabled = g_key_file_get_boolean (kf, group, "enabled", &local);
@@ -423,7 +463,7 @@ gc_config_load_file (GcConfig *config, const gchar *path, GError **error)
     g_prefix_error (error, "%s: ", path);
     return FALSE;
   }
-  /* Groups of later services ([chat], [billing]...) are theirs to check. */
+  /* Groups of later services are theirs to check. */
   groups = g_key_file_get_groups (kf, NULL);
   for (guint g = 0; groups[g] != NULL; g++) {
     g_auto (GStrv) names = NULL;

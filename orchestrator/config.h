@@ -18,6 +18,8 @@ typedef struct {
   gchar *owner;           /* (nullable) username of the creator account that
                              owns it (its broadcaster in chat) */
   gboolean enabled;
+  gboolean playback_token; /* playback=token: /live/ needs a playback token
+                              (orchestrator/playback.h) */
 } GcChannelConfig;
 
 /* [chat]: the chat service glasscastd embeds (chat/). */
@@ -41,6 +43,20 @@ typedef struct {
                            sharing accounts share this file. */
   guint session_ttl_s; /* lifetime of a session token */
 } GcConfigAccounts;
+
+/* [billing]: Stripe and the ledger (billing/, orchestrator/billing-http.h).
+ * Secrets live in files (or the environment), never in the INI. */
+typedef struct {
+  gchar *stripe_api_base; /* https://api.stripe.com; tests: the fake */
+  /* (nullable) else $GLASSCAST_STRIPE_SECRET_KEY */
+  gchar *stripe_secret_key_file;
+  /* (nullable) one whsec_ a line (rotation); else
+   * $GLASSCAST_STRIPE_WEBHOOK_SECRETS */
+  gchar *webhook_secrets_file;
+  gchar *database;           /* (nullable) NULL: data-dir/billing.db */
+  gchar *platform_share;     /* "15%": the platform's part of a payment */
+  guint past_due_grace_days; /* access kept while a renewal is unpaid */
+} GcConfigBilling;
 
 /* [webrtc]: what workers tell ICE, and the Link headers of WHIP answers. */
 typedef struct {
@@ -73,11 +89,19 @@ typedef struct {
                               GST_PLUGIN_PATH */
   gchar *web_dir;          /* the pages' folder (orchestrator/web) */
   gchar *hlsjs_path;       /* hls.js builds (node_modules/hls.js/dist) */
+  /* Playback tokens (orchestrator/playback.h): secret files of at least
+   * 32 bytes, shared by every node and edge; NULL: data-dir/
+   * playback-token-secret, created on first start. The old one is still
+   * accepted while rotating. */
+  gchar *playback_secret_file;
+  gchar *playback_old_secret_file; /* (nullable) */
+  guint playback_token_ttl_s;      /* lifetime of an issued token */
   GcOriginLimits origin;
   GcWebrtcConfig webrtc;
   GcWorkerConfig worker;
   GcConfigChat chat;
   GcConfigAccounts accounts;
+  GcConfigBilling billing;
   GPtrArray *channels; /* GcChannelConfig, in file order */
 } GcConfig;
 

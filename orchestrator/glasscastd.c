@@ -174,6 +174,8 @@ run (Options *opts)
   g_autoptr (GcAccounts) accounts = NULL;
   g_autoptr (GcAccountsApi) accounts_api = NULL;
   g_autoptr (GcChatHttp) chat = NULL;
+  g_autoptr (GcBillingHttp) billing = NULL;
+  g_autoptr (GcPlayback) playback = NULL;
   g_autoptr (GSocketAddress) address = NULL;
   g_autoptr (GMainLoop) loop = NULL;
   g_autofree gchar *uri = NULL;
@@ -242,7 +244,18 @@ run (Options *opts)
       goto fail;
     gc_server_add_channels (server, channels, config);
     gc_server_add_accounts (server, accounts_api);
+    playback = gc_playback_new (config, &error);
+    if (playback == NULL)
+      goto fail;
+    gc_playback_set_accounts (playback, accounts_api);
+    gc_server_add_playback (server, playback);
     gc_server_add_chat (server, chat);
+    billing = gc_billing_http_new (config, &error);
+    if (billing == NULL)
+      goto fail;
+    gc_billing_http_set_accounts (billing, accounts_api);
+    gc_billing_http_set_chat (billing, gc_chat_http_get_service (chat));
+    gc_server_add_billing (server, billing);
     gc_server_add_web (server, config);
   }
   uri = gc_server_listen (server, address, &error);
@@ -282,6 +295,8 @@ run (Options *opts)
   }
   gc_origin_shutdown (origin);
   gc_server_stop (server);
+  /* Billing jobs finish before the chat their tips go to closes. */
+  g_clear_pointer (&billing, gc_billing_http_free);
   /* Viewers' sockets close with the hub; then Redis may go. */
   g_clear_pointer (&chat, gc_chat_http_free);
   g_clear_pointer (&redis, gc_redis_embed_free);

@@ -33,6 +33,7 @@ struct _GcOrigin {
   gint root_wd;
   GHashTable *channels; /* name -> GcOriginChannel */
   GcPartCache *cache;
+  struct _GcPlayback *playback; /* (nullable) playback token checks */
 
   GHashTable *held_per_client; /* address -> count (GUINT_TO_POINTER) */
   guint n_held;

@@ -14,6 +14,7 @@
 #include "http-util.h"
 #include "media-path.h"
 #include "origin-error.h"
+#include "playback.h"
 
 G_DEFINE_FINAL_TYPE (GcOrigin, gc_origin, G_TYPE_OBJECT)
 
@@ -38,6 +39,7 @@ gc_origin_finalize (GObject *object)
   GcOrigin *origin = GC_ORIGIN (object);
 
   gc_origin_shutdown (origin);
+  g_clear_object (&origin->playback);
   g_clear_pointer (&origin->cache, gc_part_cache_free);
   g_clear_pointer (&origin->held_per_client, g_hash_table_unref);
   if (origin->root_fd >= 0)
@@ -119,6 +121,15 @@ gc_origin_new (const gchar *media_dir, const GcOriginLimits *limits,
     return NULL;
   gc_origin_channels_start (origin);
   return g_steal_pointer (&origin);
+}
+
+void
+gc_origin_set_playback (GcOrigin *origin, GcPlayback *playback)
+{
+  g_return_if_fail (GC_IS_ORIGIN (origin));
+  g_return_if_fail (playback == NULL || GC_IS_PLAYBACK (playback));
+
+  g_set_object (&origin->playback, playback);
 }
 
 void
@@ -231,6 +242,10 @@ gc_origin_reply_playlist (GcOrigin *origin, GcOriginRendition *rendition,
   const GcPlaylist *playlist = rendition->playlist;
   g_autoptr (GBytes) body = rendered_playlist (rendition, query->skip);
   g_autofree gchar *cache_control = NULL;
+  /* Token channels: a query token goes into every URI, so the answer is
+   * this viewer's alone (see ORIGIN.md, "Playback tokens"). */
+  const gchar *token = gc_playback_request_query_token (msg);
+  const gchar *scope = token != NULL ? "private" : "public";
   SoupMessageHeaders *h = soup_server_message_get_response_headers (msg);
   SoupMessageBody *response = soup_server_message_get_response_body (msg);
 
@@ -242,9 +257,15 @@ gc_origin_reply_playlist (GcOrigin *origin, GcOriginRendition *rendition,
         part > 0 ? 6 * part : gc_playlist_get_target_duration (playlist);
 
     cache_control =
-        g_strdup_printf ("public, max-age=%d", MAX (1, (gint)lround (ttl)));
+        g_strdup_printf ("%s, max-age=%d", scope, MAX (1, (gint)lround (ttl)));
   } else {
-    cache_control = g_strdup ("public, max-age=1");
+    cache_control = g_strdup_printf ("%s, max-age=1", scope);
+  }
+  if (token != NULL) {
+    GBytes *rewritten = gc_playback_rewrite_playlist (body, token);
+
+    g_bytes_unref (body);
+    body = rewritten;
   }
   soup_message_headers_replace (h, "Cache-Control", cache_control);
   soup_message_headers_set_content_type (h, "application/vnd.apple.mpegurl",
@@ -409,19 +430,26 @@ serve_multivariant (GcOrigin *origin, SoupServerMessage *msg,
 {
   SoupMessageHeaders *h = soup_server_message_get_response_headers (msg);
   SoupMessageBody *body = soup_server_message_get_response_body (msg);
+  const gchar *token = gc_playback_request_query_token (msg);
+  g_autoptr (GBytes) rewritten = NULL;
 
   if (channel->multivariant == NULL) {
     g_set_error (error, GC_ORIGIN_ERROR, GC_ORIGIN_ERROR_NOT_FOUND,
                  "no multivariant playlist yet");
     return;
   }
-  soup_message_headers_replace (h, "Cache-Control", "public, max-age=1");
+  if (token != NULL)
+    rewritten = gc_playback_rewrite_playlist (channel->multivariant, token);
+  soup_message_headers_replace (h, "Cache-Control",
+                                token != NULL ? "private, max-age=1"
+                                              : "public, max-age=1");
   soup_message_headers_set_content_type (h, "application/vnd.apple.mpegurl",
                                          NULL);
   gc_http_set_cors (msg);
   soup_server_message_set_status (msg, SOUP_STATUS_OK, NULL);
   soup_message_body_truncate (body);
-  soup_message_body_append_bytes (body, channel->multivariant);
+  soup_message_body_append_bytes (
+      body, rewritten != NULL ? rewritten : channel->multivariant);
 }
 
 static void
@@ -434,6 +462,11 @@ route (GcOrigin *origin, SoupServerMessage *msg, const gchar *rel,
   guint n;
 
   if (parts == NULL)
+    return;
+  /* Before anything is looked up: without a token, a token channel does
+   * not even say which of its files exist. */
+  if (origin->playback != NULL &&
+      !gc_playback_check_request (origin->playback, msg, parts[0], error))
     return;
   n = g_strv_length (parts);
   channel = gc_origin_lookup_channel (origin, parts[0]);

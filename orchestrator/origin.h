@@ -10,6 +10,9 @@ G_BEGIN_DECLS
 #define GC_TYPE_ORIGIN (gc_origin_get_type ())
 G_DECLARE_FINAL_TYPE (GcOrigin, gc_origin, GC, ORIGIN, GObject)
 
+/* orchestrator/playback.h */
+struct _GcPlayback;
+
 typedef struct {
   guint max_held_per_client;     /* held requests per client address */
   guint max_held_total;          /* held requests in all */
@@ -29,6 +32,11 @@ GcOrigin *gc_origin_new (const gchar *media_dir, const GcOriginLimits *limits,
 /* Serves the channels at @mount ("/live") on @server. */
 void gc_origin_attach (GcOrigin *origin, SoupServer *server,
                        const gchar *mount);
+
+/* Checks playback tokens (orchestrator/playback.h) on every request of
+ * playback=token channels, and writes query tokens into their playlists.
+ * @playback: (nullable): NULL serves every channel publicly. */
+void gc_origin_set_playback (GcOrigin *origin, struct _GcPlayback *playback);
 
 /* Answers every held request with 503 and stops watching: for shutdown. */
 void gc_origin_shutdown (GcOrigin *origin);

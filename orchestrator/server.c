@@ -238,6 +238,26 @@ gc_server_add_chat (GcServer *server, GcChatHttp *chat)
   gc_chat_http_attach (chat, server->soup);
 }
 
+void
+gc_server_add_playback (GcServer *server, GcPlayback *playback)
+{
+  g_return_if_fail (GC_IS_SERVER (server));
+  g_return_if_fail (GC_IS_PLAYBACK (playback));
+
+  if (server->origin != NULL)
+    gc_origin_set_playback (server->origin, playback);
+  gc_playback_attach (playback, server->soup);
+}
+
+void
+gc_server_add_billing (GcServer *server, GcBillingHttp *billing)
+{
+  g_return_if_fail (GC_IS_SERVER (server));
+  g_return_if_fail (billing != NULL);
+
+  gc_billing_http_attach (billing, server->soup);
+}
+
 gchar *
 gc_server_listen (GcServer *server, GSocketAddress *address, GError **error)
 {

@@ -6,9 +6,11 @@
 #include <libsoup/soup.h>
 
 #include "accounts-api.h"
+#include "billing-http.h"
 #include "channels.h"
 #include "chat-http.h"
 #include "origin.h"
+#include "playback.h"
 
 G_BEGIN_DECLS
 
@@ -39,6 +41,14 @@ GcAccountsApi *gc_server_get_accounts_api (GcServer *server);
 /* Serves the chat (/chat/<channel>, /api/v1/chat/) and adds its figures
  * to /metrics. @chat must outlive the server's listening. */
 void gc_server_add_chat (GcServer *server, GcChatHttp *chat);
+
+/* Checks playback tokens on the origin's token channels and serves
+ * /api/v1/playback-token with @playback (both keep a reference). */
+void gc_server_add_playback (GcServer *server, GcPlayback *playback);
+
+/* Serves the Stripe webhook and the billing API under /api/v1/billing/.
+ * @billing must outlive the server's listening. */
+void gc_server_add_billing (GcServer *server, GcBillingHttp *billing);
 
 /* Listens on @address (port 0: the kernel picks one).
  * Returns: (transfer full) (nullable): the URI actually bound, e.g.

@@ -9,12 +9,16 @@
 //   stall=S     hls.js liveSyncOnStallIncrease in seconds (default 0.2)
 //   native=1    prefer the browser's own HLS even where MSE exists
 //   chat=URL    the chat WebSocket (default ws(s)://<this host>/chat/<channel>), e.g. a test chat node
+// Ticketed channels ([channel] playback=token) answer 403 without a playback token: the page then asks
+// /api/v1/playback-token for one (a cookie for this origin; a token in the playlist URL for another media
+// origin, which the origin carries into every URI of its playlists) and renews it before it expires.
 // window.glasscastWatch exposes the player for the browser tests (tests/e2e).
 
 const params = new URLSearchParams(location.search);
 const channel = decodeURIComponent(location.pathname.split('/').filter(Boolean).pop() || '');
 const mediaBase = (params.get('media') || location.origin).replace(/\/+$/, '');
-const playlistUrl = `${mediaBase}/live/${encodeURIComponent(channel)}/index.m3u8`;
+const playlistBase = `${mediaBase}/live/${encodeURIComponent(channel)}/index.m3u8`;
+let playlistUrl = playlistBase;
 const apiUrl = `/api/v1/channels/${encodeURIComponent(channel)}`;
 const $ = (id) => document.getElementById(id);
 const video = $('video');
@@ -34,7 +38,36 @@ const page = window.glasscastWatch = {
   targetLatency: () => page.hls?.targetLatency ?? null,
   buffer: () => bufferAhead(),
   playheadDate: () => playheadDate(),
+  ticket: null,        // null | 'ok' | 'sign-in' | 'denied': a ticketed channel's answer
 };
+
+const TOKEN_RENEW_BEFORE_S = 60;
+let tokenTimer = null;
+
+// A playback token for this channel, from the viewer's session.
+async function fetchPlaybackToken() {
+  const response = await fetch(`/api/v1/playback-token?channel=${encodeURIComponent(channel)}`,
+    { credentials: 'same-origin', cache: 'no-store' });
+  if (response.status === 401) {
+    page.ticket = 'sign-in';
+    throw new Error('Sign in to watch this event.');
+  }
+  if (!response.ok) {
+    page.ticket = 'denied';
+    throw new Error('This is a ticketed event: you need a ticket to watch it.');
+  }
+  const { token, expires } = await response.json();
+  page.ticket = 'ok';
+  // Same origin: the cookie the answer set is enough. Another media origin
+  // gets no cookie: the token goes in the playlist's URL.
+  playlistUrl = mediaBase === location.origin ? playlistBase
+    : `${playlistBase}?token=${encodeURIComponent(token)}`;
+  clearTimeout(tokenTimer);
+  const renewIn = Math.max(5, expires - Date.now() / 1000 - TOKEN_RENEW_BEFORE_S);
+  tokenTimer = setTimeout(() => {
+    fetchPlaybackToken().catch((err) => showError(err.message));
+  }, renewIn * 1000);
+}
 
 // hls.js in low-latency mode: target latency is the playlist's PART-HOLD-BACK
 // (3 parts) unless sync= sets one; playback speeds up to catch up when it
@@ -145,6 +178,12 @@ function startPlayback() {
   hls.on(Hls.Events.ERROR, (_event, data) => {
     if (!data.fatal) {
       console.debug(`hls.js: ${data.details} ${data.url || ''} ${data.reason || ''}`);
+      return;
+    }
+    // A ticketed channel without (or with an expired) token: get one, retry.
+    if (data.response?.code === 403 && page.ticket !== 'sign-in' && page.ticket !== 'denied') {
+      stopPlayback();
+      fetchPlaybackToken().then(startPlayback).catch((err) => showError(err.message));
       return;
     }
     page.errors.push(`${data.type}: ${data.details} (${data.url || data.context?.url || ''}: ${data.reason || data.error?.message || ''})`);

@@ -47,7 +47,7 @@ test_every_key (void)
       "[accounts]\ndatabase=/tmp/a.db\nsecret-file=/tmp/s\n"
       "session-ttl=3600\n"
       "[channel:demo]\nowner=Ann\n"
-      "[billing]\nsomething-later=1\n");
+      "[future]\nsomething-later=1\n");
   g_autoptr (GcConfig) c = gc_config_new ();
   g_autoptr (GError) error = NULL;
 
