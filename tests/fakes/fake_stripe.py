@@ -685,7 +685,9 @@ class State:
         obj = self.shape(type_, fields)
         if "id" not in fields:
             obj["id"] = new_id(prefix)
-        if "created" in obj or created is not None:
+        # Every stored object but the balance has a creation time (also
+        # without the fixtures, which list the field).
+        if "created" in obj or created is not None or type_ != "balance":
             obj["created"] = created or now()
         self.objects[obj["id"]] = obj
         self.meta[obj["id"]] = {"type": type_, "owner": owner}
@@ -2089,9 +2091,57 @@ class Faults:
 # ---------------------------------------------------------------------------
 # The fake: state, deliverer and faults behind one HTTP server.
 
-def load_fixtures(path=None):
-    path = path or os.environ.get("STRIPE_FIXTURES") or DEFAULT_FIXTURES
-    with open(path) as f:
+# The parts of Stripe's objects the fake copies from the fixtures, in our own
+# minimal form: used when fixtures3.json is not there (a CI checkout without
+# the shared folder), so every flow still works; objects then carry only the
+# fields the fake sets itself.
+BUILTIN_FIXTURES = {
+    "charge": {
+        "billing_details": {"address": {"city": None, "country": None, "line1": None, "line2": None,
+                                        "postal_code": None, "state": None},
+                            "email": None, "name": None, "phone": None},
+        "payment_method_details": {"card": {"brand": "visa", "checks": {"address_line1_check": None,
+                                                                        "address_postal_code_check": None,
+                                                                        "cvc_check": None},
+                                            "country": "US", "exp_month": 12, "exp_year": 2034,
+                                            "funding": "credit", "last4": "4242", "network": "visa"},
+                                   "type": "card"},
+    },
+    "account": {
+        "business_profile": {"mcc": None, "name": None, "product_description": None,
+                             "support_email": None, "support_phone": None, "support_url": None,
+                             "url": None},
+        "settings": {"payouts": {"debit_negative_balances": True,
+                                 "schedule": {"delay_days": 2, "interval": "daily"},
+                                 "statement_descriptor": None}},
+    },
+    "checkout.session": {
+        "customer_details": {"address": None, "email": None, "name": None, "phone": None,
+                             "tax_exempt": "none", "tax_ids": []},
+        "custom_text": {"after_submit": None, "shipping_address": None, "submit": None,
+                        "terms_of_service_acceptance": None},
+    },
+}
+
+
+def fixtures_path(path=None):
+    """The first fixtures3.json found: @path, $STRIPE_FIXTURES, the shared
+    folder beside the repository; None when there is none."""
+    for candidate in (path, os.environ.get("STRIPE_FIXTURES"), DEFAULT_FIXTURES):
+        if candidate and os.path.isfile(candidate):
+            return candidate
+    return None
+
+
+def load_fixtures(path=None, required=True):
+    """Stripe's example objects; without the file, BUILTIN_FIXTURES unless
+    @required (then OSError)."""
+    found = fixtures_path(path)
+    if found is None:
+        if required:
+            raise FileNotFoundError(f"fixtures3.json not found ({path or DEFAULT_FIXTURES}); set STRIPE_FIXTURES")
+        return copy.deepcopy(BUILTIN_FIXTURES)
+    with open(found) as f:
         return json.load(f)["resources"]
 
 
@@ -2131,7 +2181,8 @@ class FakeStripe:
 
     def __init__(self, port=0, fixtures=None, webhook_url=None, webhook_secrets=(),
                  state_file=None, api_key=None, api_version=DEFAULT_API_VERSION, verbose=False):
-        self.fixtures = fixtures if isinstance(fixtures, dict) else load_fixtures(fixtures)
+        self.fixtures = (fixtures if isinstance(fixtures, dict)
+                         else load_fixtures(fixtures, required=fixtures is not None))
         self.api_key = api_key
         self.verbose = verbose
         self.server = http.server.ThreadingHTTPServer(("127.0.0.1", port), Handler)
@@ -2584,15 +2635,19 @@ def main(argv=None):
                     help="whsec_... to sign with; repeat (or comma-separate) to sign with several")
     ap.add_argument("--state-file", help="keep the state here, reloaded at start")
     ap.add_argument("--fixtures", help="Stripe's fixtures3.json (default: $STRIPE_FIXTURES or "
-                    "../shared/stripe/fixtures3.json beside the repository)")
+                    "../shared/stripe/fixtures3.json beside the repository; without one, "
+                    "built-in minimal shapes)")
     ap.add_argument("--api-key", help="accept only this secret key (default: any sk_test_ key)")
     ap.add_argument("--api-version", default=DEFAULT_API_VERSION)
     ap.add_argument("--verbose", action="store_true", help="log requests on stderr")
     args = ap.parse_args(argv)
     secrets_ = [s for arg in args.webhook_secret for s in arg.split(",") if s]
+    if fixtures_path(args.fixtures) is None:
+        print(f"fake_stripe: no fixtures3.json ({args.fixtures or DEFAULT_FIXTURES}): objects carry "
+              "only the fake's own fields", file=sys.stderr)
     try:
-        fixtures = load_fixtures(args.fixtures)
-    except OSError as e:
+        fixtures = load_fixtures(args.fixtures, required=False)
+    except (OSError, ValueError, KeyError) as e:
         sys.exit(f"fake_stripe: cannot read the fixtures: {e} (give --fixtures or STRIPE_FIXTURES)")
     fake = FakeStripe(args.port, fixtures, args.webhook_url, secrets_, args.state_file,
                       args.api_key, args.api_version, args.verbose).start()

@@ -28,11 +28,14 @@ KEY = "sk_test_glasscastSelfTest"
 SECRET = "whsec_selftestsecret"
 SECRET2 = "whsec_rotatedsecret"
 
+# Stripe's own examples when they are there (the shape checks need them);
+# else the fake's built-in shapes, and those checks are skipped.
 try:
-    FIXTURES = fs.load_fixtures()
+    STRIPE_FIXTURES = fs.load_fixtures()
 except OSError as e:
-    print(f"SKIP: Stripe fixtures not found ({e}); set STRIPE_FIXTURES")
-    sys.exit(77)
+    print(f"# Stripe fixtures not found ({e}): shape checks skipped")
+    STRIPE_FIXTURES = None
+FIXTURES = STRIPE_FIXTURES or fs.load_fixtures(required=False)
 
 
 class WebhookSink:
@@ -782,6 +785,8 @@ class ShapeTest(FakeCase):
             shown[type_] = objs[0]
             for obj in objs:
                 self.assertTrue(obj["id"].startswith(prefix), obj["id"])
+        if STRIPE_FIXTURES is None:
+            self.skipTest("Stripe's fixtures3.json is not there: no shapes to compare with")
         for type_, obj in shown.items():
             with self.subTest(type=type_):
                 missing = set(FIXTURES[type_]) - set(obj)
