@@ -163,6 +163,26 @@ copy_currency (gchar dst[4], sqlite3_stmt *stmt, int col)
   g_strlcpy (dst, text ? (const gchar *)text : "", 4);
 }
 
+/* Files made before PPV events had an end get the column (0: no end). */
+static gboolean
+add_ppv_ends_at (sqlite3 *db)
+{
+  g_autoptr (sqlite3_stmt) stmt = NULL;
+  gboolean found = FALSE;
+
+  if (sqlite3_prepare_v2 (db, "PRAGMA table_info (billing_ppv_events)", -1,
+                          &stmt, NULL) != SQLITE_OK)
+    return FALSE;
+  while (sqlite3_step (stmt) == SQLITE_ROW)
+    found = found || g_strcmp0 ((const gchar *)sqlite3_column_text (stmt, 1),
+                                "ends_at") == 0;
+  return found ||
+         sqlite3_exec (db,
+                       "ALTER TABLE billing_ppv_events"
+                       " ADD COLUMN ends_at INTEGER NOT NULL DEFAULT 0",
+                       NULL, NULL, NULL) == SQLITE_OK;
+}
+
 GcBillingState *
 gc_billing_state_new (GcLedger *ledger, GError **error)
 {
@@ -173,7 +193,8 @@ gc_billing_state_new (GcLedger *ledger, GError **error)
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
   db = gc_ledger_get_db (ledger);
-  if (sqlite3_exec (db, schema, NULL, NULL, NULL) != SQLITE_OK) {
+  if (sqlite3_exec (db, schema, NULL, NULL, NULL) != SQLITE_OK ||
+      !add_ppv_ends_at (db)) {
     g_set_error (error, GC_BILLING_ERROR, GC_BILLING_ERROR_STORAGE,
                  "billing tables: %s", sqlite3_errmsg (db));
     return NULL;
@@ -558,6 +579,32 @@ gc_billing_state_create_ppv (GcBillingState *state, const gchar *channel,
   return TRUE;
 }
 
+gboolean
+gc_billing_state_set_ppv_end (GcBillingState *state, gint64 id, gint64 ends_at,
+                              GError **error)
+{
+  g_autoptr (sqlite3_stmt) stmt = NULL;
+
+  g_return_val_if_fail (state != NULL, FALSE);
+  stmt = prepare (state,
+                  "UPDATE billing_ppv_events SET ends_at = ?2"
+                  " WHERE id = ?1 AND (?2 = 0 OR ?2 > starts_at)",
+                  error);
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (stmt, 1, id);
+  sqlite3_bind_int64 (stmt, 2, ends_at);
+  if (sqlite3_step (stmt) != SQLITE_DONE)
+    return storage_error (state, error, "PPV event end");
+  if (sqlite3_changes (state->db) == 0) {
+    g_set_error_literal (error, GC_BILLING_ERROR,
+                         GC_BILLING_ERROR_INVALID_ARGUMENT,
+                         "no such PPV event, or it would end before it starts");
+    return FALSE;
+  }
+  return TRUE;
+}
+
 GPtrArray *
 gc_billing_state_list_ppv (GcBillingState *state, const gchar *channel,
                            GError **error)
@@ -569,7 +616,7 @@ gc_billing_state_list_ppv (GcBillingState *state, const gchar *channel,
   g_return_val_if_fail (state != NULL, NULL);
   stmt = prepare (state,
                   "SELECT id, channel, creator, title, starts_at, price,"
-                  " currency FROM billing_ppv_events"
+                  " currency, ends_at FROM billing_ppv_events"
                   " WHERE ?1 IS NULL OR channel = ?1 ORDER BY starts_at, id",
                   error);
   if (stmt == NULL)
@@ -588,6 +635,7 @@ gc_billing_state_list_ppv (GcBillingState *state, const gchar *channel,
     event->starts_at = sqlite3_column_int64 (stmt, 4);
     event->price.amount = sqlite3_column_int64 (stmt, 5);
     copy_currency (event->price.currency, stmt, 6);
+    event->ends_at = sqlite3_column_int64 (stmt, 7);
     g_ptr_array_add (out, event);
   }
   if (rc != SQLITE_DONE) {

@@ -108,6 +108,7 @@ typedef struct {
   gint64 creator;
   gchar *title;
   gint64 starts_at;
+  gint64 ends_at; /* 0: no end given (watchable to starts_at + 12 h) */
   GcMoney price;
 } GcBillingPpvEvent;
 
@@ -120,6 +121,11 @@ gboolean gc_billing_state_create_ppv (GcBillingState *state,
                                       const gchar *title, gint64 starts_at,
                                       const GcMoney *price, gint64 *id,
                                       GError **error);
+
+/* Sets when event @id ends (0: not said); after its start.
+ * INVALID_ARGUMENT for an unknown event or an end before the start. */
+gboolean gc_billing_state_set_ppv_end (GcBillingState *state, gint64 id,
+                                       gint64 ends_at, GError **error);
 
 /* Returns: (transfer full) (element-type GcBillingPpvEvent): @channel's
  * events (every channel's when NULL) by start time. */

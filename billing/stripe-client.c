@@ -9,6 +9,8 @@
 #include <curl/curl.h>
 #include <sqlite3.h>
 
+#include "events.h"
+
 #define STORE_BUSY_TIMEOUT_MS 5000
 #define IDEMPOTENCY_KEY_MAX 255
 #define RESPONSE_MAX (8 * 1024 * 1024)
@@ -951,7 +953,8 @@ gc_stripe_client_create_express_account (GcStripeClient *c, const gchar *key,
                            "requested", NULL);
   gc_stripe_form_add_path (form, "true", "capabilities", "transfers",
                            "requested", NULL);
-  gc_stripe_form_add_path (form, creator_ref, "metadata", "creator", NULL);
+  gc_stripe_form_add_path (form, creator_ref, "metadata",
+                           GC_BILLING_META_CREATOR, NULL);
   body = post (c, key, "/v1/accounts", NULL, form, error);
   return body ? gc_stripe_account_parse (body, error) : NULL;
 }
@@ -1069,17 +1072,49 @@ gc_stripe_client_create_checkout_session_subscription (
                            "application_fee_percent", NULL);
   gc_stripe_form_add_path (form, req->destination, "subscription_data",
                            "transfer_data", "destination", NULL);
-  gc_stripe_form_add_path (form, req->channel, "subscription_data", "metadata",
-                           "channel", NULL);
-  gc_stripe_form_add_path (form, req->viewer, "subscription_data", "metadata",
-                           "viewer", NULL);
-  gc_stripe_form_add_path (form, "subscription", "subscription_data",
-                           "metadata", "kind", NULL);
-  gc_stripe_form_add_path (form, req->channel, "metadata", "channel", NULL);
-  gc_stripe_form_add_path (form, req->viewer, "metadata", "viewer", NULL);
-  gc_stripe_form_add_path (form, "subscription", "metadata", "kind", NULL);
+  /* The same metadata on the subscription and on the session. */
+  for (guint i = 0; i < 2; i++) {
+    const gchar *p = i == 0 ? "subscription_data" : NULL;
+#define META(value, name)                                                      \
+  (p ? gc_stripe_form_add_path (form, value, p, "metadata", name, NULL)        \
+     : gc_stripe_form_add_path (form, value, "metadata", name, NULL))
+    META (req->channel, GC_BILLING_META_CHANNEL);
+    META (req->viewer, GC_BILLING_META_VIEWER);
+    META (req->creator, GC_BILLING_META_CREATOR);
+    META ("subscription", GC_BILLING_META_KIND);
+#undef META
+  }
   body = post (c, key, "/v1/checkout/sessions", NULL, form, error);
   return body ? gc_stripe_checkout_session_parse (body, error) : NULL;
+}
+
+/* billing/README.md "Metadata": what the webhooks need to know whose money
+ * it is, under @prefix (payment_intent_data) or at the top level. */
+static void
+add_payment_metadata (GcStripeForm *form, const gchar *prefix,
+                      const GcStripePayment *req)
+{
+  const struct {
+    const gchar *name;
+    const gchar *value;
+  } meta[] = {
+      {GC_BILLING_META_KIND, req->kind},
+      {GC_BILLING_META_CHANNEL, req->channel},
+      {GC_BILLING_META_VIEWER, req->viewer},
+      {GC_BILLING_META_CREATOR, req->creator},
+      {GC_BILLING_META_VIEWER_NAME, req->viewer_name},
+      {GC_BILLING_META_MESSAGE, req->message},
+      {GC_BILLING_META_PPV_EVENT, req->ppv_event},
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (meta); i++) {
+    if (prefix != NULL)
+      gc_stripe_form_add_path (form, meta[i].value, prefix, "metadata",
+                               meta[i].name, NULL);
+    else
+      gc_stripe_form_add_path (form, meta[i].value, "metadata", meta[i].name,
+                               NULL);
+  }
 }
 
 /* The destination-charge parameters shared by Checkout (under
@@ -1106,9 +1141,7 @@ add_destination_charge (GcStripeForm *form, const gchar *prefix,
           : gc_stripe_form_add_path (form, value, __VA_ARGS__, NULL))
   ADD (fee_text, "application_fee_amount");
   ADD (req->destination, "transfer_data", "destination");
-  ADD (req->channel, "metadata", "channel");
-  ADD (req->viewer, "metadata", "viewer");
-  ADD (req->kind, "metadata", "kind");
+  add_payment_metadata (form, prefix, req);
 #undef ADD
   return TRUE;
 }
@@ -1149,9 +1182,7 @@ gc_stripe_client_create_checkout_session_payment (GcStripeClient *c,
   gc_stripe_form_add (form, "customer_email", req->customer_email);
   if (!add_destination_charge (form, "payment_intent_data", req, error))
     return NULL;
-  gc_stripe_form_add_path (form, req->channel, "metadata", "channel", NULL);
-  gc_stripe_form_add_path (form, req->viewer, "metadata", "viewer", NULL);
-  gc_stripe_form_add_path (form, req->kind, "metadata", "kind", NULL);
+  add_payment_metadata (form, NULL, req);
   body = post (c, key, "/v1/checkout/sessions", NULL, form, error);
   return body ? gc_stripe_checkout_session_parse (body, error) : NULL;
 }

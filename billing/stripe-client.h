@@ -116,7 +116,7 @@ gchar *gc_stripe_form_encode (const GcStripeForm *form);
  * from ISO 4217 minor units (ISK, HUF, TWD, UGX) are refused for now. */
 
 /* POST /v1/accounts: type=express, card_payments + transfers requested,
- * metadata[creator]=@creator_ref. */
+ * metadata[glasscast_creator]=@creator_ref. */
 GcStripeAccount *gc_stripe_client_create_express_account (
     GcStripeClient *client, const gchar *idempotency_key, const gchar *email,
     const gchar *country, const gchar *creator_ref, GError **error);
@@ -153,6 +153,7 @@ typedef struct {
   const gchar *customer_email;      /* nullable */
   const gchar *channel;             /* metadata, nullable */
   const gchar *viewer;              /* metadata, nullable */
+  const gchar *creator;             /* metadata, nullable */
 } GcStripeSubscriptionCheckout;
 
 /* POST /v1/checkout/sessions, mode=subscription, with
@@ -169,9 +170,13 @@ typedef struct {
   GcMoney amount;
   guint32 platform_ppm;
   const gchar *destination; /* acct_ */
-  const gchar *kind;        /* metadata[kind]: "tip", "ppv" */
+  const gchar *kind;        /* metadata: "tip", "ppv" */
   const gchar *channel;     /* metadata, nullable */
   const gchar *viewer;      /* metadata, nullable */
+  const gchar *creator;     /* metadata, nullable */
+  const gchar *viewer_name; /* metadata (tips), nullable */
+  const gchar *message;     /* metadata (tips, <= 500 chars), nullable */
+  const gchar *ppv_event;   /* metadata (PPV: the event's id), nullable */
   const gchar *description; /* Checkout's line item name; nullable */
   /* Checkout only: */
   const gchar *success_url;

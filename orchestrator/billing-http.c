@@ -6,6 +6,7 @@
 #include <json-glib/json-glib.h>
 #include <string.h>
 
+#include "billing-actions.h"
 #include "http-util.h"
 
 /* Stripe's events are a few KiB; anything near this is not one. */
@@ -21,6 +22,7 @@ struct _GcBillingHttp {
   GStrv secrets;     /* (nullable) never logged */
   GcAccountsApi *accounts_api; /* (nullable) main context */
   GcChatService *chat;         /* (nullable) (unowned) main context */
+  GcBillingActions *actions;   /* Stripe calls on their own threads */
 };
 
 typedef struct _Job Job;
@@ -38,6 +40,12 @@ struct _Job {
   GBytes *body;
   gint64 from;
   gint64 to;
+  /* gc_billing_http_run_sync(): the waiter owns the job */
+  GcBillingStateFunc sync_func;
+  gpointer sync_data;
+  GMutex sync_lock;
+  GCond sync_cond;
+  gboolean sync_done; /* sync_lock */
   /* results */
   guint status;
   gchar *content_type;
@@ -143,6 +151,14 @@ run_job (gpointer data, gpointer user_data)
 {
   Job *job = data;
 
+  if (job->sync_func != NULL) {
+    job->sync_func (job->http->state, job->sync_data);
+    g_mutex_lock (&job->sync_lock);
+    job->sync_done = TRUE;
+    g_cond_signal (&job->sync_cond);
+    g_mutex_unlock (&job->sync_lock);
+    return;
+  }
   job->func (job);
   g_main_context_invoke (job->http->main_context, job_done, job);
 }
@@ -403,6 +419,8 @@ do_list_ppv (Job *job)
     add_str (b, "channel", ev->channel);
     add_str (b, "title", ev->title);
     add_int (b, "starts_at", ev->starts_at);
+    if (ev->ends_at > 0)
+      add_int (b, "ends_at", ev->ends_at);
     add_money (b, "price", ev->price.amount, ev->price.currency);
     add_str (b, "currency", ev->price.currency);
     if (job->account > 0) {
@@ -452,7 +470,12 @@ do_create_ppv (Job *job)
           job->http->state, job->channel, job->account,
           json_object_get_string_member (obj, "title"),
           json_object_get_int_member_with_default (obj, "starts_at", 0), &money,
-          &id, &error)) {
+          &id, &error) ||
+      (json_object_has_member (obj, "ends_at") &&
+       !gc_billing_state_set_ppv_end (
+           job->http->state, id,
+           json_object_get_int_member_with_default (obj, "ends_at", 0),
+           &error))) {
     job_error (job, SOUP_STATUS_BAD_REQUEST, "bad_request",
                error ? error->message
                      : "expected {\"title\", \"starts_at\", \"price\" "
@@ -576,6 +599,9 @@ on_request (SoupServer *soup, SoupServerMessage *msg, const char *path,
   if (http->accounts_api != NULL)
     account =
         gc_accounts_api_session (http->accounts_api, msg, &username, NULL);
+  if (gc_billing_actions_route (http->actions, msg, path, query, account,
+                                username))
+    return;
   job = g_new0 (Job, 1);
   job->account = account;
   job->username = g_steal_pointer (&username);
@@ -723,6 +749,9 @@ gc_billing_http_new (const GcConfig *config, GError **error)
   http->pool = g_thread_pool_new (run_job, NULL, 1, FALSE, error);
   if (http->pool == NULL)
     return NULL;
+  http->actions = gc_billing_actions_new (config, http, http->state, error);
+  if (http->actions == NULL)
+    return NULL;
   g_log_structured (G_LOG_DOMAIN, G_LOG_LEVEL_INFO, "GC_BILLING_DB", path,
                     "MESSAGE", "billing: %s, %u webhook secret(s)", path,
                     http->secrets ? g_strv_length (http->secrets) : 0);
@@ -734,6 +763,14 @@ gc_billing_http_set_accounts (GcBillingHttp *http, GcAccountsApi *api)
 {
   g_return_if_fail (http != NULL);
   g_set_object (&http->accounts_api, api);
+  gc_billing_actions_set_lookup (http->actions, api, NULL);
+}
+
+GcAccountsApi *
+gc_billing_http_get_accounts (GcBillingHttp *http)
+{
+  g_return_val_if_fail (http != NULL, NULL);
+  return http->accounts_api;
 }
 
 void
@@ -741,6 +778,43 @@ gc_billing_http_set_chat (GcBillingHttp *http, GcChatService *service)
 {
   g_return_if_fail (http != NULL);
   http->chat = service;
+}
+
+void
+gc_billing_http_set_channels (GcBillingHttp *http, GcChannels *channels)
+{
+  g_return_if_fail (http != NULL);
+  gc_billing_actions_set_lookup (http->actions, http->accounts_api, channels);
+}
+
+GcBillingActions *
+gc_billing_http_get_actions (GcBillingHttp *http)
+{
+  g_return_val_if_fail (http != NULL, NULL);
+  return http->actions;
+}
+
+void
+gc_billing_http_run_sync (GcBillingHttp *http, GcBillingStateFunc func,
+                          gpointer data)
+{
+  Job *job;
+
+  g_return_if_fail (http != NULL && func != NULL);
+  job = g_new0 (Job, 1);
+  job->http = http;
+  job->sync_func = func;
+  job->sync_data = data;
+  g_mutex_init (&job->sync_lock);
+  g_cond_init (&job->sync_cond);
+  g_thread_pool_push (http->pool, job, NULL);
+  g_mutex_lock (&job->sync_lock);
+  while (!job->sync_done)
+    g_cond_wait (&job->sync_cond, &job->sync_lock);
+  g_mutex_unlock (&job->sync_lock);
+  g_mutex_clear (&job->sync_lock);
+  g_cond_clear (&job->sync_cond);
+  job_free (job);
 }
 
 void
@@ -768,6 +842,8 @@ gc_billing_on_ban (GcBillingHttp *http, gint64 viewer, const gchar *channel)
   job->account = viewer;
   job->channel = g_strdup (channel);
   queue (http, job, NULL);
+  /* Runs after the ban job: the pool is one thread, first in first out. */
+  gc_billing_actions_kick_outbound (http->actions);
 }
 
 void
@@ -775,6 +851,8 @@ gc_billing_http_free (GcBillingHttp *http)
 {
   if (http == NULL)
     return;
+  /* Its workers may still wait for the billing thread: before the pool. */
+  g_clear_pointer (&http->actions, gc_billing_actions_free);
   if (http->pool != NULL)
     g_thread_pool_free (http->pool, FALSE, TRUE);
   g_clear_pointer (&http->state, gc_billing_state_free);

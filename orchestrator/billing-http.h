@@ -8,11 +8,13 @@
 #include "accounts-api.h"
 #include "billing.h"
 #include "config.h"
+#include "channels.h"
 #include "service.h"
 
 G_BEGIN_DECLS
 
 typedef struct _GcBillingHttp GcBillingHttp;
+typedef struct _GcBillingActions GcBillingActions;
 
 /* Opens the ledger ([billing] database, else data-dir/billing.db) and the
  * billing tables, sets the split to [billing] platform-share, and reads
@@ -24,12 +26,28 @@ GcBillingHttp *gc_billing_http_new (const GcConfig *config, GError **error);
 
 /* Sessions for the read API (creator = signed-in account). */
 void gc_billing_http_set_accounts (GcBillingHttp *http, GcAccountsApi *api);
+/* Returns: (transfer none) (nullable) */
+GcAccountsApi *gc_billing_http_get_accounts (GcBillingHttp *http);
 
 /* Where tips are announced (gc_chat_service_publish_tip, on the main
  * context) once their payment succeeded. @service: (nullable) */
 void gc_billing_http_set_chat (GcBillingHttp *http, GcChatService *service);
 
+/* Where viewer actions find a channel's owner. @channels: (nullable) */
+void gc_billing_http_set_channels (GcBillingHttp *http, GcChannels *channels);
+
+/* Returns: (transfer none): the viewer and creator actions
+ * (billing-actions.h): subscribe, tip, buy PPV, onboarding, payouts. */
+GcBillingActions *gc_billing_http_get_actions (GcBillingHttp *http);
+
 void gc_billing_http_attach (GcBillingHttp *http, SoupServer *soup);
+
+/* Runs @func with the state on the billing thread and waits for it. For
+ * worker threads only: never from the main context (a request would wait
+ * behind queued jobs) nor from the billing thread itself (deadlock). */
+typedef void (*GcBillingStateFunc) (GcBillingState *state, gpointer data);
+void gc_billing_http_run_sync (GcBillingHttp *http, GcBillingStateFunc func,
+                               gpointer data);
 
 /* Whether webhook secrets are configured. */
 gboolean gc_billing_http_is_enabled (GcBillingHttp *http);
@@ -38,7 +56,8 @@ gboolean gc_billing_http_is_enabled (GcBillingHttp *http);
  * (an accounts id) is banned from @channel. Marks their subscriptions to
  * the channel cancel_at_period_end (access lasts to the end of the paid
  * period) and records a "cancel_at_period_end" intent in billing_outbound
- * for the Stripe client. Queued on the billing thread; returns at once. */
+ * for the Stripe client, which performs it next (billing-actions.c).
+ * Queued on the billing thread; returns at once. */
 void gc_billing_on_ban (GcBillingHttp *http, gint64 viewer,
                         const gchar *channel);
 

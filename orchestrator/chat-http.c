@@ -23,6 +23,8 @@ struct _GcChatHttp {
   GcChannels *channels;
   GcAccountsApi *accounts_api;
   GcChatService *service;
+  GcChatBanFunc on_ban; /* (nullable) */
+  gpointer on_ban_data;
 };
 
 /* ------------------------------------------------------------ identity */
@@ -499,9 +501,14 @@ not_found:
 static void
 on_audit (const GcChatAuditRecord *r, gpointer user_data)
 {
+  GcChatHttp *self = user_data;
+
   g_log_structured (G_LOG_DOMAIN, G_LOG_LEVEL_INFO, "GC_CHANNEL", r->room,
                     "GC_ACTOR", r->actor, "GC_ACTION", r->action, "GC_TARGET",
                     r->target ? r->target : "", "MESSAGE", "chat moderation");
+  if (self->on_ban != NULL && r->target != NULL &&
+      g_strcmp0 (r->action, "ban") == 0)
+    self->on_ban (r->room, r->target, self->on_ban_data);
 }
 
 /* A message's place in the recording: ms since the channel went live. */
@@ -549,7 +556,7 @@ gc_chat_http_new (const GcConfig *config, GcChannels *channels,
     g_prefix_error (error, "chat: ");
     return NULL;
   }
-  gc_chat_service_set_audit_func (self->service, on_audit, NULL, NULL);
+  gc_chat_service_set_audit_func (self->service, on_audit, self, NULL);
   gc_chat_service_set_offset_func (self->service, media_offset, self, NULL);
   return g_steal_pointer (&self);
 }
@@ -562,6 +569,15 @@ gc_chat_http_attach (GcChatHttp *self, SoupServer *soup)
 
   soup_server_add_handler (soup, "/chat/", on_chat, self, NULL);
   soup_server_add_handler (soup, API_PREFIX, on_api, self, NULL);
+}
+
+void
+gc_chat_http_set_ban_func (GcChatHttp *self, GcChatBanFunc func,
+                           gpointer user_data)
+{
+  g_return_if_fail (self != NULL);
+  self->on_ban = func;
+  self->on_ban_data = user_data;
 }
 
 GcChatService *

@@ -28,6 +28,13 @@ void gc_chat_http_append_metrics (GcChatHttp *chat, GString *out);
 
 GcChatService *gc_chat_http_get_service (GcChatHttp *chat);
 
+/* Called on the main context when a moderator of this node bans @login
+ * (a username) from @room; billing stops the viewer's renewals. */
+typedef void (*GcChatBanFunc) (const gchar *room, const gchar *login,
+                               gpointer user_data);
+void gc_chat_http_set_ban_func (GcChatHttp *chat, GcChatBanFunc func,
+                                gpointer user_data);
+
 /* Stops the hub (every viewer's socket closes) and the service. */
 void gc_chat_http_free (GcChatHttp *chat);
 

@@ -92,6 +92,10 @@ static const KeyInfo keys[] = {
      0},
     {"billing", "past-due-grace-days", KEY_UINT,
      FIELD (billing.past_due_grace_days), 0, 365},
+    {"billing", "subscription-price", KEY_UINT,
+     FIELD (billing.subscription_price), 1, 99999999},
+    {"billing", "currency", KEY_STRING, FIELD (billing.currency), 0, 0},
+    {"billing", "country", KEY_STRING, FIELD (billing.country), 0, 0},
     {"accounts", "session-ttl", KEY_UINT, FIELD (accounts.session_ttl_s), 60,
      31536000},
 };
@@ -150,6 +154,9 @@ gc_config_new (void)
   config->billing.stripe_api_base = g_strdup ("https://api.stripe.com");
   config->billing.platform_share = g_strdup ("15%");
   config->billing.past_due_grace_days = 3;
+  config->billing.subscription_price = 499;
+  config->billing.currency = g_strdup ("usd");
+  config->billing.country = g_strdup ("US");
   config->channels =
       g_ptr_array_new_with_free_func ((GDestroyNotify)gc_channel_config_free);
   return config;
@@ -215,6 +222,8 @@ gc_config_free (GcConfig *config)
   g_free (config->billing.webhook_secrets_file);
   g_free (config->billing.database);
   g_free (config->billing.platform_share);
+  g_free (config->billing.currency);
+  g_free (config->billing.country);
   g_clear_pointer (&config->channels, g_ptr_array_unref);
   g_free (config);
 }

@@ -48,7 +48,7 @@ typedef struct {
  * Secrets live in files (or the environment), never in the INI. */
 typedef struct {
   gchar *stripe_api_base; /* https://api.stripe.com; tests: the fake */
-  /* (nullable) else $GLASSCAST_STRIPE_SECRET_KEY */
+  /* (nullable) else $GLASSCAST_STRIPE_API_KEY */
   gchar *stripe_secret_key_file;
   /* (nullable) one whsec_ a line (rotation); else
    * $GLASSCAST_STRIPE_WEBHOOK_SECRETS */
@@ -56,6 +56,11 @@ typedef struct {
   gchar *database;           /* (nullable) NULL: data-dir/billing.db */
   gchar *platform_share;     /* "15%": the platform's part of a payment */
   guint past_due_grace_days; /* access kept while a renewal is unpaid */
+  /* A channel's monthly subscription, in minor units of @currency (the
+   * same for every channel for now). */
+  guint subscription_price;
+  gchar *currency; /* ISO 4217, "usd": subscriptions and payouts */
+  gchar *country;  /* creators' Express accounts: "US" */
 } GcConfigBilling;
 
 /* [webrtc]: what workers tell ICE, and the Link headers of WHIP answers. */

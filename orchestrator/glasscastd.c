@@ -13,6 +13,8 @@
 #include <libsoup/soup.h>
 
 #include "accounts-api.h"
+#include "billing-actions.h"
+#include "billing-http.h"
 #include "channels.h"
 #include "chat-http.h"
 #include "config.h"
@@ -162,6 +164,22 @@ open_accounts (const GcConfig *config, GError **error)
   return accounts;
 }
 
+/* A viewer banned from a channel's chat stops paying for it: their
+ * subscriptions there end with the paid period. */
+static void
+on_chat_ban (const gchar *room, const gchar *login, gpointer user_data)
+{
+  GcBillingHttp *billing = user_data;
+  GcAccountsApi *api = gc_billing_http_get_accounts (billing);
+  gint64 viewer;
+
+  if (api == NULL)
+    return;
+  viewer = gc_accounts_find (gc_accounts_api_get_accounts (api), login, NULL);
+  if (viewer > 0)
+    gc_billing_on_ban (billing, viewer, room);
+}
+
 static int
 run (Options *opts)
 {
@@ -255,6 +273,10 @@ run (Options *opts)
       goto fail;
     gc_billing_http_set_accounts (billing, accounts_api);
     gc_billing_http_set_chat (billing, gc_chat_http_get_service (chat));
+    gc_billing_http_set_channels (billing, channels);
+    gc_chat_http_set_ban_func (chat, on_chat_ban, billing);
+    gc_playback_set_authorizer (playback, gc_billing_actions_authorize,
+                                gc_billing_http_get_actions (billing), NULL);
     gc_server_add_billing (server, billing);
     gc_server_add_web (server, config);
   }
@@ -296,6 +318,10 @@ run (Options *opts)
   gc_origin_shutdown (origin);
   gc_server_stop (server);
   /* Billing jobs finish before the chat their tips go to closes. */
+  if (chat != NULL)
+    gc_chat_http_set_ban_func (chat, NULL, NULL);
+  if (playback != NULL)
+    gc_playback_set_authorizer (playback, NULL, NULL, NULL);
   g_clear_pointer (&billing, gc_billing_http_free);
   /* Viewers' sockets close with the hub; then Redis may go. */
   g_clear_pointer (&chat, gc_chat_http_free);

@@ -463,15 +463,14 @@ on_token_request (SoupServer *server, SoupServerMessage *msg, const char *path,
       error = g_error_new (GC_CHANNEL_ERROR, GC_CHANNEL_ERROR_UNAUTHORIZED,
                            "sign in to get a playback token");
     } else {
-      /* The owner always watches their channel; others as the authorizer
-       * (entitlements) says; without one, only public channels. */
+      /* The owner always watches their channel, anyone signed in a public
+       * one; others as the authorizer (entitlements) says. */
       allowed = gc_accounts_api_owns_channel (playback->accounts_api, username,
-                                              channel);
+                                              channel) ||
+                !gc_playback_channel_needs_token (playback, channel);
       if (!allowed && playback->authorize != NULL)
         allowed =
             playback->authorize (channel, viewer, playback->authorize_data);
-      else if (!allowed)
-        allowed = !gc_playback_channel_needs_token (playback, channel);
       if (!allowed)
         error = g_error_new (GC_CHANNEL_ERROR, GC_CHANNEL_ERROR_FORBIDDEN,
                              "not entitled to watch %s", channel);

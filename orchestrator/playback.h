@@ -40,9 +40,10 @@ GcPlayback *gc_playback_new (const GcConfig *config, GError **error);
  * keeps a reference). Without it every token request is 401. */
 void gc_playback_set_accounts (GcPlayback *playback, GcAccountsApi *api);
 
-/* Who besides a channel's owner gets tokens. Without an authorizer,
- * nobody else does for playback=token channels (deny by default); any
- * signed-in viewer does for public ones. @destroy frees @user_data. */
+/* Who besides a channel's owner gets tokens for playback=token channels;
+ * without an authorizer nobody else does (deny by default). Any signed-in
+ * viewer gets them for public channels without asking it. @destroy frees
+ * @user_data. */
 void gc_playback_set_authorizer (GcPlayback *playback,
                                  GcPlaybackAuthorizeFunc func,
                                  gpointer user_data, GDestroyNotify destroy);

@@ -395,10 +395,10 @@ test_subscription_checkout (Fixture *f, gconstpointer data)
   g_assert_false (sub->cancel_at_period_end);
   /* 1234 bp went out as "12.34", without floating point on our side. */
   fake_sub = fake_object (sub->id);
-  g_assert_cmpstr (
-      json_node_get_string (json_object_get_member (
-          json_object_get_object_member (fake_sub, "metadata"), "viewer")),
-      ==, "1001");
+  g_assert_cmpstr (json_node_get_string (json_object_get_member (
+                       json_object_get_object_member (fake_sub, "metadata"),
+                       "glasscast_viewer")),
+                   ==, "1001");
 
   ending = gc_stripe_client_cancel_subscription_at_period_end (
       f->client, "cancel:sub:1", sub->id, &error);
@@ -490,11 +490,12 @@ test_tip_and_refund (Fixture *f, gconstpointer data)
   g_assert_nonnull (pi->latest_charge);
   fake_pi = fake_object (pi->id);
   metadata = json_object_get_object_member (fake_pi, "metadata");
-  g_assert_cmpstr (json_object_get_string_member (metadata, "kind"), ==, "tip");
-  g_assert_cmpstr (json_object_get_string_member (metadata, "channel"), ==,
-                   "7");
-  g_assert_cmpstr (json_object_get_string_member (metadata, "viewer"), ==,
-                   "1001");
+  g_assert_cmpstr (json_object_get_string_member (metadata, "glasscast_kind"),
+                   ==, "tip");
+  g_assert_cmpstr (
+      json_object_get_string_member (metadata, "glasscast_channel"), ==, "7");
+  g_assert_cmpstr (json_object_get_string_member (metadata, "glasscast_viewer"),
+                   ==, "1001");
   g_assert_cmpint (count_objects ("transfer"), ==, 1);
   g_assert_cmpint (count_objects ("application_fee"), ==, 1);
 
@@ -865,10 +866,17 @@ start_fake (const gchar *python, const gchar *script, const gchar *fixtures)
   g_autofree gchar *line = NULL;
 
   /* stdin stays a pipe: the fake exits when this process goes away. */
-  proc = g_subprocess_new (G_SUBPROCESS_FLAGS_STDIN_PIPE |
-                               G_SUBPROCESS_FLAGS_STDOUT_PIPE,
-                           &error, python, script, "--port", "0", "--api-key",
-                           API_KEY, "--fixtures", fixtures, NULL);
+  /* Without Stripe's fixtures3.json the fake answers with its own minimal
+   * objects: every flow and fault still runs. */
+  if (fixtures != NULL)
+    proc = g_subprocess_new (G_SUBPROCESS_FLAGS_STDIN_PIPE |
+                                 G_SUBPROCESS_FLAGS_STDOUT_PIPE,
+                             &error, python, script, "--port", "0", "--api-key",
+                             API_KEY, "--fixtures", fixtures, NULL);
+  else
+    proc = g_subprocess_new (
+        G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_PIPE, &error,
+        python, script, "--port", "0", "--api-key", API_KEY, NULL);
   g_assert_no_error (error);
   out = g_data_input_stream_new (g_subprocess_get_stdout_pipe (proc));
   line = g_data_input_stream_read_line_utf8 (out, NULL, NULL, &error);
@@ -894,8 +902,9 @@ main (int argc, char **argv)
   if (fixtures == NULL)
     fixtures = STRIPE_FIXTURES_DEFAULT;
   if (!g_file_test (fixtures, G_FILE_TEST_IS_REGULAR)) {
-    g_printerr ("SKIP: %s not found (set STRIPE_FIXTURES)\n", fixtures);
-    return 77;
+    g_printerr ("# %s not found: the fake uses its own minimal objects\n",
+                fixtures);
+    fixtures = NULL;
   }
   g_test_init (&argc, &argv, NULL);
   log_text = g_string_new (NULL);

@@ -244,9 +244,36 @@ test_ppv_events (Fixture *f, gconstpointer data)
   g_assert_cmpstr (ev->title, ==, "Finale");
   g_assert_cmpint (ev->price.amount, ==, 1999);
   g_assert_cmpstr (ev->price.currency, ==, "USD");
+  g_assert_cmpint (ev->ends_at, ==, 0);
   g_clear_pointer (&list, g_ptr_array_unref);
   list = gc_billing_state_list_ppv (f->state, "other", NULL);
   g_assert_cmpuint (list->len, ==, 0);
+}
+
+static void
+test_ppv_event_end (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) list = NULL;
+  GcMoney price;
+  gint64 id = 0;
+
+  g_assert_true (gc_money_init (&price, 500, "usd", NULL));
+  g_assert_true (gc_billing_state_create_ppv (
+      f->state, "chan", FX_CREATOR, "Match", FX_T0, &price, &id, NULL));
+  g_assert_false (gc_billing_state_set_ppv_end (f->state, id, FX_T0, &error));
+  g_assert_error (error, GC_BILLING_ERROR, GC_BILLING_ERROR_INVALID_ARGUMENT);
+  g_clear_error (&error);
+  g_assert_false (
+      gc_billing_state_set_ppv_end (f->state, id + 1, FX_T0 + 60, &error));
+  g_assert_error (error, GC_BILLING_ERROR, GC_BILLING_ERROR_INVALID_ARGUMENT);
+  g_clear_error (&error);
+  g_assert_true (
+      gc_billing_state_set_ppv_end (f->state, id, FX_T0 + 7200, &error));
+  g_assert_no_error (error);
+  list = gc_billing_state_list_ppv (f->state, "chan", NULL);
+  g_assert_cmpint (((GcBillingPpvEvent *)list->pdata[0])->ends_at, ==,
+                   FX_T0 + 7200);
 }
 
 static void
@@ -303,6 +330,7 @@ main (int argc, char **argv)
   ADD ("statement/since-payout", test_statement_since_payout);
   ADD ("statement/csv", test_statement_csv);
   ADD ("ppv/create-and-list", test_ppv_events);
+  ADD ("ppv/end-after-start", test_ppv_event_end);
   ADD ("ban/cancels-renewals", test_ban_cancels_renewals);
 #undef ADD
   g_test_add_func ("/billing/state/text/decimal", test_decimal_format);
