@@ -728,6 +728,7 @@ on_payout (Event *ev, GError **error)
   gint64 created = get_int_or (po, "created", ev->created);
   GcMoney amount;
   GcMoney fee;
+  GcMoney debited;
 
   if (id == NULL || status == NULL || currency == NULL)
     return malformed (error, "payout without id, status or currency");
@@ -742,19 +743,32 @@ on_payout (Event *ev, GError **error)
   if (!gc_money_init (&amount, get_int_or (po, "amount", 0), currency, error) ||
       !gc_money_init (&fee, 0, currency, error))
     return FALSE;
+  /* Stripe's fee (instant payouts) came with the reply to our request;
+   * payouts made elsewhere (Stripe's dashboard) count none. */
+  {
+    GcMoney recorded;
+    gboolean known = FALSE;
+
+    if (!gc_billing_state_get_payout_fee (ev->state, id, &recorded, &known,
+                                          error))
+      return FALSE;
+    if (known && strcmp (recorded.currency, fee.currency) == 0)
+      fee = recorded;
+  }
   if (!run (ev, NULL, error,
             "INSERT INTO billing_payouts (id, creator, stripe_account, amount,"
             " currency, method, status, status_rank, failure_code, created,"
-            " arrival_date) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10,"
-            " ?11) ON CONFLICT (id) DO UPDATE SET"
+            " arrival_date, fee) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9,"
+            " ?10, ?11, ?12) ON CONFLICT (id) DO UPDATE SET"
             "  status = iif (excluded.status_rank > status_rank,"
             "    excluded.status, status),"
             "  status_rank = max (status_rank, excluded.status_rank),"
-            "  failure_code = coalesce (failure_code, excluded.failure_code)",
-            "tititttitii", id, creator, account, amount.amount, amount.currency,
-            or_str (get_str (po, "method"), "standard"), status,
-            payout_rank (status), get_str (po, "failure_code"), created,
-            get_int_or (po, "arrival_date", 0)) ||
+            "  failure_code = coalesce (failure_code, excluded.failure_code),"
+            "  fee = max (fee, excluded.fee)",
+            "tititttitiii", id, creator, account, amount.amount,
+            amount.currency, or_str (get_str (po, "method"), "standard"),
+            status, payout_rank (status), get_str (po, "failure_code"),
+            created, get_int_or (po, "arrival_date", 0), fee.amount) ||
       !run (ev, NULL, error,
             "INSERT OR IGNORE INTO billing_payout_history (payout, status, at)"
             " VALUES (?1, ?2, ?3)",
@@ -765,22 +779,28 @@ on_payout (Event *ev, GError **error)
    * two arrives first. */
   if (strcmp (status, "paid") != 0 && strcmp (status, "failed") != 0)
     return TRUE;
+  /* Stripe takes an instant payout's fee from the balance beside the
+   * amount: the creator's balance gives both, the fee to payout-fees. */
+  if (!gc_money_add (&amount, &fee, &debited, error))
+    return FALSE;
   if (!ledger_done (ev,
-                    gc_ledger_payout (ev->ledger, id, creator, &amount, &fee,
+                    gc_ledger_payout (ev->ledger, id, creator, &debited, &fee,
                                       created, NULL, error),
                     error))
     return FALSE;
   if (strcmp (status, "failed") == 0) {
+    /* A failed payout gives both back. */
     g_autofree gchar *reference = g_strdup_printf ("payout-failed:%s", id);
     g_autofree gchar *creator_account = gc_ledger_creator_account (creator);
     GcLedgerEntry entries[] = {
-        {creator_account, amount.amount, amount.currency},
+        {creator_account, debited.amount, amount.currency},
         {GC_LEDGER_ACCOUNT_PAYOUTS_SENT, -amount.amount, amount.currency},
+        {GC_LEDGER_ACCOUNT_PAYOUT_FEES, -fee.amount, amount.currency},
     };
 
     return ledger_done (ev,
                         gc_ledger_adjust (ev->ledger, reference, entries,
-                                          G_N_ELEMENTS (entries), ev->created,
+                                          fee.amount > 0 ? 3 : 2, ev->created,
                                           NULL, error),
                         error);
   }

@@ -119,6 +119,12 @@ static const gchar schema[] =
     "  status TEXT NOT NULL,"
     "  at INTEGER NOT NULL,"
     "  PRIMARY KEY (payout, status)) STRICT;"
+    /* Stripe's fee of a payout, from the reply to its creation (webhook
+     * payouts carry no fee): the payout's ledger journal takes it. */
+    "CREATE TABLE IF NOT EXISTS billing_payout_fees ("
+    "  payout TEXT PRIMARY KEY,"
+    "  fee INTEGER NOT NULL CHECK (fee >= 0),"
+    "  currency TEXT NOT NULL) STRICT;"
     "CREATE TABLE IF NOT EXISTS billing_outbound ("
     "  id INTEGER PRIMARY KEY,"
     "  kind TEXT NOT NULL,"
@@ -602,6 +608,65 @@ gc_billing_state_set_ppv_end (GcBillingState *state, gint64 id, gint64 ends_at,
                          "no such PPV event, or it would end before it starts");
     return FALSE;
   }
+  return TRUE;
+}
+
+gboolean
+gc_billing_state_set_payout_fee (GcBillingState *state, const gchar *payout_id,
+                                 const GcMoney *fee, GError **error)
+{
+  g_autoptr (sqlite3_stmt) stmt = NULL;
+
+  g_return_val_if_fail (state != NULL, FALSE);
+  g_return_val_if_fail (payout_id != NULL && fee != NULL, FALSE);
+  if (fee->amount < 0) {
+    g_set_error_literal (error, GC_BILLING_ERROR,
+                         GC_BILLING_ERROR_INVALID_ARGUMENT,
+                         "a payout fee is not negative");
+    return FALSE;
+  }
+  /* The first value stays: Stripe reports one fee per payout. */
+  stmt = prepare (state,
+                  "INSERT OR IGNORE INTO billing_payout_fees (payout, fee,"
+                  " currency) VALUES (?1, ?2, ?3)",
+                  error);
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_text (stmt, 1, payout_id, -1, SQLITE_STATIC);
+  sqlite3_bind_int64 (stmt, 2, fee->amount);
+  sqlite3_bind_text (stmt, 3, fee->currency, -1, SQLITE_STATIC);
+  if (sqlite3_step (stmt) != SQLITE_DONE)
+    return storage_error (state, error, "payout fee");
+  return TRUE;
+}
+
+gboolean
+gc_billing_state_get_payout_fee (GcBillingState *state, const gchar *payout_id,
+                                 GcMoney *fee, gboolean *known, GError **error)
+{
+  g_autoptr (sqlite3_stmt) stmt = NULL;
+  int rc;
+
+  g_return_val_if_fail (state != NULL, FALSE);
+  g_return_val_if_fail (payout_id != NULL && fee != NULL && known != NULL,
+                        FALSE);
+  *known = FALSE;
+  stmt = prepare (state,
+                  "SELECT fee, currency FROM billing_payout_fees"
+                  " WHERE payout = ?1",
+                  error);
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_text (stmt, 1, payout_id, -1, SQLITE_STATIC);
+  rc = sqlite3_step (stmt);
+  if (rc == SQLITE_DONE)
+    return TRUE;
+  if (rc != SQLITE_ROW)
+    return storage_error (state, error, "payout fee");
+  if (!gc_money_init (fee, sqlite3_column_int64 (stmt, 0),
+                      (const gchar *)sqlite3_column_text (stmt, 1), error))
+    return FALSE;
+  *known = TRUE;
   return TRUE;
 }
 

@@ -122,6 +122,17 @@ gboolean gc_billing_state_create_ppv (GcBillingState *state,
                                       const GcMoney *price, gint64 *id,
                                       GError **error);
 
+/* Records Stripe's fee of payout @payout_id (from the reply to its
+ * creation; payout webhooks carry none). The first value stays. */
+gboolean gc_billing_state_set_payout_fee (GcBillingState *state,
+                                          const gchar *payout_id,
+                                          const GcMoney *fee, GError **error);
+
+/* The fee recorded for @payout_id; *@known FALSE when there is none. */
+gboolean gc_billing_state_get_payout_fee (GcBillingState *state,
+                                          const gchar *payout_id, GcMoney *fee,
+                                          gboolean *known, GError **error);
+
 /* Sets when event @id ends (0: not said); after its start.
  * INVALID_ARGUMENT for an unknown event or an end before the start. */
 gboolean gc_billing_state_set_ppv_end (GcBillingState *state, gint64 id,

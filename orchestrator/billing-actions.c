@@ -842,6 +842,28 @@ method_name (GcStripePayoutMethod method)
   }
 }
 
+typedef struct {
+  const gchar *payout;
+  gint64 fee;
+  const gchar *currency;
+} PayoutFee;
+
+/* Before the payout's webhooks apply it to the ledger (they come when
+ * Stripe settles it), so its journal carries the fee. */
+static void
+sync_record_payout_fee (GcBillingState *state, gpointer data)
+{
+  PayoutFee *pf = data;
+  g_autoptr (GError) error = NULL;
+  GcMoney fee;
+
+  if (!gc_money_init (&fee, pf->fee, pf->currency, &error) ||
+      !gc_billing_state_set_payout_fee (state, pf->payout, &fee, &error))
+    g_log_structured (G_LOG_DOMAIN, G_LOG_LEVEL_WARNING, "GC_PAYOUT",
+                      pf->payout, "MESSAGE", "cannot record a payout fee: %s",
+                      error->message);
+}
+
 static void
 run_payout (Action *a)
 {
@@ -876,6 +898,10 @@ run_payout (Action *a)
     return;
   }
   update_row (a, "sent", po->id);
+  if (po->fee_known) {
+    PayoutFee pf = {po->id, po->fee, a->amount.currency};
+    gc_billing_http_run_sync (self->http, sync_record_payout_fee, &pf);
+  }
   amount_text =
       gc_billing_format_decimal (a->amount.amount, a->amount.currency);
   fee_text = gc_billing_format_decimal (po->fee_known ? po->fee : 0,

@@ -1311,7 +1311,9 @@ class State:
             po.update(status="failed", failure_code=code,
                       failure_message="The bank account has been closed." if code == "account_closed"
                       else f"The payout failed ({code}).")
-            po["failure_balance_transaction"] = self.txn(owner, po["amount"], po["currency"],
+            # The amount comes back, and so does an instant payout's fee.
+            paid_fee = self.objects[po["balance_transaction"]]["fee"]
+            po["failure_balance_transaction"] = self.txn(owner, po["amount"] + paid_fee, po["currency"],
                                                          "payout_failure", po["id"])["id"]
             po["trace_id"] = {"status": "unsupported", "value": None}
             self.event("payout.failed", po, owner=owner, previous=previous)
@@ -1746,11 +1748,16 @@ def api_create_payout(st, ctx, p, ident):
             raise no_such("external account", p["destination"], "destination")
     else:
         bank = "ba_fakePlatformBankAccount"
-    if st.available(owner, p["currency"]) < p["amount"]:
-        raise StripeError(400, f"You have insufficient funds in your Stripe account for this payout "
-                          f"(available: {st.available(owner, p['currency'])} {p['currency']}).",
-                          code="balance_insufficient", param="amount")
     method = p.get("method", "standard")
+    # The fake's instant payout fee (its own figure, not Stripe's price
+    # list): 1 % rounded up, at least 50 minor units, taken from the balance
+    # beside the amount and shown on the payout's balance transaction.
+    fee = max(50, -(-p["amount"] // 100)) if method == "instant" else 0
+    if st.available(owner, p["currency"]) < p["amount"] + fee:
+        raise StripeError(400, f"You have insufficient funds in your Stripe account for this payout "
+                          f"(available: {st.available(owner, p['currency'])} {p['currency']}"
+                          f"{f', instant payout fee {fee}' if fee else ''}).",
+                          code="balance_insufficient", param="amount")
     po = st.put("payout", {
         "amount": p["amount"], "application_fee": None, "application_fee_amount": None,
         "arrival_date": now() + (0 if method == "instant" else 2 * 86400), "automatic": False,
@@ -1764,7 +1771,8 @@ def api_create_payout(st, ctx, p, ident):
         "status": "in_transit" if method == "instant" else "pending", "type": "bank_account",
         "trace_id": {"status": "pending", "value": None}, "payout_method": None,
     }, owner=owner, prefix="po_")
-    po["balance_transaction"] = st.txn(owner, -p["amount"], p["currency"], "payout", po["id"])["id"]
+    po["balance_transaction"] = st.txn(owner, -p["amount"], p["currency"], "payout", po["id"],
+                                       fee=fee)["id"]
     st.event("payout.created", po, owner=owner)
     return po
 

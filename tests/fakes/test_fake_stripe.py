@@ -496,7 +496,10 @@ class FaultTest(FakeCase):
         self.assertEqual("true", headers.get("Idempotent-Replayed"))
         self.assertEqual(1, self.count("payout"))
         self.assertEqual(po["id"], self.control("GET", "/_fake/objects?type=payout")["data"][0]["id"])
-        self.assertEqual({"usd": 9000}, self.balance(acct["id"]))
+        # One instant payout of 1000 and its fee (1 %, at least 50): once.
+        self.assertEqual({"usd": 10000 - 1000 - 50}, self.balance(acct["id"]))
+        txn = self.control("GET", "/_fake/objects?type=balance_transaction")["data"]
+        self.assertEqual([50], [t["fee"] for t in txn if t["source"] == po["id"]])
 
     def test_drop_after_commit_then_retry_without_a_key_pays_twice(self):
         acct = self.payout_setup()

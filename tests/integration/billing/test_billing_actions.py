@@ -366,6 +366,28 @@ def test_payout(tmp):
               and pos["payouts"][0]["amount"] == balance, f"history: {pos}")
         st, earn = f.gc.request("GET", "/api/v1/billing/earnings", token=f.ctoken)
         check(lines_by_type(earn).get(("payout", "USD")) == (1, -balance, 0, -balance), f"earnings: {earn}")
+
+        # An instant payout: Stripe's fee (the fake's: 1 %, at least 50)
+        # comes with the reply, and the payout's journal takes it.
+        st, body = f.api("POST", "tips", {"channel": "chan", "amount": 10000, "currency": "usd"}, token=f.vtoken)
+        check(st == 201, f"tip: {st} {body}")
+        f.pay(body["checkout_url"])
+        f.settle()
+        left = 10000 - fee_of(10000)
+        st, body = f.api("POST", "payouts", {"method": "instant", "amount": 5000}, token=f.ctoken)
+        check(st == 202 and body["payout"]["method"] == "instant" and body["payout"]["fee"] == 50,
+              f"instant payout: {st} {body}")
+        f.stripe.control("POST", f"/_fake/payouts/{body['payout']['id']}/settle", {"outcome": "paid"})
+        f.settle()
+        st, pos = f.gc.request("GET", "/api/v1/billing/payouts", token=f.ctoken)
+        instant = [p for p in pos["payouts"] if p["method"] == "instant"]
+        check(len(instant) == 1 and instant[0]["status"] == "paid" and instant[0]["fee"] == 50,
+              f"history: {pos}")
+        # What is left for the creator is the tip's share less both.
+        st, body = f.api("POST", "payouts", {"amount": left - 5000 - 50 + 1}, token=f.ctoken)
+        check(st == 409 and body["error"]["code"] == "insufficient_funds", f"payout above balance: {st} {body}")
+        st, body = f.api("POST", "payouts", {"method": "standard"}, token=f.ctoken)
+        check(st == 202 and body["payout"]["amount"] == left - 5000 - 50, f"rest: {st} {body}")
     finally:
         f.stop()
 

@@ -602,11 +602,14 @@ test_payouts_and_balance (Fixture *f, gconstpointer data)
   g_assert_no_error (error);
   g_assert_cmpstr (instant->method, ==, "instant");
   g_assert_cmpstr (instant->status, ==, "in_transit");
+  /* The fake's instant fee: 1 % of 2500 is under its minimum of 50. */
+  g_assert_true (instant->fee_known);
+  g_assert_cmpint (instant->fee, ==, 50);
 
   after = gc_stripe_client_retrieve_balance (f->client, acct, &error);
   g_assert_no_error (error);
   g_assert_cmpint (g_array_index (after->available, GcStripeAmount, 0).amount,
-                   ==, 5000);
+                   ==, 10000 - 2500 - 2500 - 50);
   platform = gc_stripe_client_retrieve_balance (f->client, NULL, &error);
   g_assert_no_error (error);
   g_assert_cmpint (count_objects ("payout"), ==, 2);
