@@ -767,8 +767,8 @@ on_payout (Event *ev, GError **error)
             "  fee = max (fee, excluded.fee)",
             "tititttitiii", id, creator, account, amount.amount,
             amount.currency, or_str (get_str (po, "method"), "standard"),
-            status, payout_rank (status), get_str (po, "failure_code"),
-            created, get_int_or (po, "arrival_date", 0), fee.amount) ||
+            status, payout_rank (status), get_str (po, "failure_code"), created,
+            get_int_or (po, "arrival_date", 0), fee.amount) ||
       !run (ev, NULL, error,
             "INSERT OR IGNORE INTO billing_payout_history (payout, status, at)"
             " VALUES (?1, ?2, ?3)",
