@@ -19,12 +19,18 @@
  * for 12 hours when it has none. */
 #define PPV_EARLY_S 3600
 #define PPV_DEFAULT_LENGTH_S (12 * 3600)
+/* What a channel's owner may ask a month, in minor units: from a dollar
+ * (Stripe's smallest charge is half of one) to a thousand. */
+#define CHANNEL_PRICE_MIN 100
+#define CHANNEL_PRICE_MAX 100000
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (sqlite3_stmt, sqlite3_finalize)
 
 /* The actions' own rows, beside the billing tables: a tip or payout is a
- * row before Stripe hears of it (its id is in the idempotency key), and a
- * channel's monthly price is made once. */
+ * row before Stripe hears of it (its id is in the idempotency key), a
+ * channel's monthly price is made once per amount (Stripe's prices are
+ * immutable: a new amount is a new price, and subscriptions keep the one
+ * they started with), and the amount its owner chose, if they did. */
 static const gchar schema[] =
     "CREATE TABLE IF NOT EXISTS billing_actions ("
     "  id INTEGER PRIMARY KEY,"
@@ -45,7 +51,13 @@ static const gchar schema[] =
     "  currency TEXT NOT NULL,"
     "  product TEXT NOT NULL,"
     "  price TEXT NOT NULL,"
-    "  PRIMARY KEY (channel, tier, amount, currency)) STRICT;";
+    "  PRIMARY KEY (channel, tier, amount, currency)) STRICT;"
+    "CREATE TABLE IF NOT EXISTS billing_channel_prices ("
+    "  channel TEXT PRIMARY KEY,"
+    "  amount INTEGER NOT NULL,"
+    "  currency TEXT NOT NULL,"
+    "  updated_at INTEGER NOT NULL,"
+    "  updated_by INTEGER NOT NULL) STRICT;";
 
 typedef enum {
   ACTION_ONBOARD,
@@ -56,6 +68,8 @@ typedef enum {
   ACTION_PPV,
   ACTION_PAYOUT,
   ACTION_OUTBOUND,
+  ACTION_PRICE_GET, /* these two run on the billing thread only */
+  ACTION_PRICE_SET,
 } ActionKind;
 
 struct _GcBillingActions {
@@ -94,6 +108,7 @@ typedef struct {
   gboolean charges_enabled;
   gboolean payouts_enabled;
   gchar *price;
+  gboolean channel_price; /* a->amount is the channel's own price */
   gchar *title;
   gchar *subscription;
   gint64 row;
@@ -302,6 +317,95 @@ sync_load_account (GcBillingState *state, gpointer data)
   load_account (state, data);
 }
 
+/* The channel's own monthly price into a->amount (which holds the default
+ * until then). Only one in the [billing] currency counts: a price set before
+ * that currency changed waits to be set again. */
+static void
+load_channel_price (GcBillingState *state, Action *a)
+{
+  g_autoptr (sqlite3_stmt) stmt =
+      prepare (state, "SELECT amount FROM billing_channel_prices"
+                      " WHERE channel = ?1 AND currency = ?2");
+
+  if (stmt == NULL)
+    return;
+  sqlite3_bind_text (stmt, 1, a->channel, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text (stmt, 2, a->amount.currency, -1, SQLITE_TRANSIENT);
+  if (sqlite3_step (stmt) == SQLITE_ROW) {
+    a->amount.amount = sqlite3_column_int64 (stmt, 0);
+    a->channel_price = TRUE;
+  }
+}
+
+static gboolean
+store_channel_price (GcBillingState *state, Action *a)
+{
+  g_autoptr (sqlite3_stmt) stmt = prepare (
+      state, "INSERT INTO billing_channel_prices (channel, amount, currency,"
+             " updated_at, updated_by) VALUES (?1, ?2, ?3, ?4, ?5)"
+             " ON CONFLICT (channel) DO UPDATE SET amount = excluded.amount,"
+             " currency = excluded.currency, updated_at = excluded.updated_at,"
+             " updated_by = excluded.updated_by"
+             " WHERE amount != excluded.amount"
+             " OR currency != excluded.currency");
+
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_text (stmt, 1, a->channel, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_int64 (stmt, 2, a->amount.amount);
+  sqlite3_bind_text (stmt, 3, a->amount.currency, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_int64 (stmt, 4, g_get_real_time () / G_USEC_PER_SEC);
+  sqlite3_bind_int64 (stmt, 5, a->account);
+  if (sqlite3_step (stmt) != SQLITE_DONE) {
+    g_log_structured (G_LOG_DOMAIN, G_LOG_LEVEL_WARNING, "MESSAGE",
+                      "billing actions: channel price: %s",
+                      sqlite3_errmsg (state_db (state)));
+    return FALSE;
+  }
+  return TRUE;
+}
+
+/* GET and PUT channels/<channel>/price, whole on the billing thread
+ * (gc_billing_http_run_async): no Stripe call. The Stripe price of a new
+ * amount is made by the first subscribe that needs it. */
+static void
+sync_channel_price (GcBillingState *state, gpointer data)
+{
+  Action *a = data;
+  g_autoptr (JsonBuilder) b = json_builder_new ();
+  g_autofree gchar *text = NULL;
+
+  if (a->kind == ACTION_PRICE_SET) {
+    if (!store_channel_price (state, a)) {
+      set_error (a, SOUP_STATUS_INTERNAL_SERVER_ERROR, "internal",
+                 "the price could not be stored");
+      return;
+    }
+    g_log_structured (
+        G_LOG_DOMAIN, G_LOG_LEVEL_INFO, "GC_CHANNEL", a->channel, "MESSAGE",
+        "billing: %s's subscription is %" G_GINT64_FORMAT
+        " %s a month (set by %" G_GINT64_FORMAT ")",
+        a->channel, a->amount.amount, a->amount.currency, a->account);
+    a->channel_price = TRUE;
+  } else {
+    load_channel_price (state, a);
+  }
+  text = gc_billing_format_decimal (a->amount.amount, a->amount.currency);
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "channel");
+  json_builder_add_string_value (b, a->channel);
+  json_builder_set_member_name (b, "amount");
+  json_builder_add_int_value (b, a->amount.amount);
+  json_builder_set_member_name (b, "currency");
+  json_builder_add_string_value (b, a->amount.currency);
+  json_builder_set_member_name (b, "amount_text");
+  json_builder_add_string_value (b, text);
+  json_builder_set_member_name (b, "source");
+  json_builder_add_string_value (b, a->channel_price ? "channel" : "default");
+  json_builder_end_object (b);
+  set_json (a, SOUP_STATUS_OK, b);
+}
+
 static void
 sync_prepare_subscribe (GcBillingState *state, gpointer data)
 {
@@ -315,6 +419,7 @@ sync_prepare_subscribe (GcBillingState *state, gpointer data)
     return;
   }
   load_account (state, a);
+  load_channel_price (state, a);
   stmt = prepare (state, "SELECT price FROM billing_prices WHERE channel = ?1"
                          " AND tier = 'default' AND amount = ?2"
                          " AND currency = ?3");
@@ -995,6 +1100,9 @@ run_action (gpointer data, gpointer user_data)
     case ACTION_OUTBOUND:
       run_outbound (a);
       break;
+    case ACTION_PRICE_GET:
+    case ACTION_PRICE_SET:
+      g_assert_not_reached ();
   }
   g_main_context_invoke (a->self->main_context, action_done, a);
 }
@@ -1075,6 +1183,112 @@ channel_creator (GcBillingActions *self, SoupServerMessage *msg,
   return id;
 }
 
+/* A PUT's {"amount": minor units, CHANNEL_PRICE_MIN to _MAX, "currency"}
+ * into @price. Only the [billing] currency: payouts, the ledger's balance
+ * and the creators' statements are in it, and a channel priced in another
+ * would earn what the payout API cannot pay out. Replies 400 otherwise. */
+static gboolean
+parse_channel_price (GcBillingActions *self, SoupServerMessage *msg,
+                     GcMoney *price)
+{
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  g_autoptr (JsonObject) body = parse_body (msg, parser, FALSE);
+  g_autoptr (GError) error = NULL;
+  g_autofree gchar *text = NULL;
+  JsonNode *amount;
+  const gchar *currency;
+  GcMoney m;
+
+  if (body == NULL) {
+    reply_now (msg, SOUP_STATUS_BAD_REQUEST, "bad_request",
+               "a JSON object (at most 16 KiB)");
+    return FALSE;
+  }
+  amount = json_object_get_member (body, "amount");
+  currency = string_member (body, "currency");
+  if (amount == NULL || !JSON_NODE_HOLDS_VALUE (amount) ||
+      json_node_get_value_type (amount) != G_TYPE_INT64 ||
+      json_node_get_int (amount) < CHANNEL_PRICE_MIN ||
+      json_node_get_int (amount) > CHANNEL_PRICE_MAX) {
+    text = g_strdup_printf ("\"amount\": an integer of minor units from %d "
+                            "to %d",
+                            CHANNEL_PRICE_MIN, CHANNEL_PRICE_MAX);
+    reply_now (msg, SOUP_STATUS_BAD_REQUEST, "bad_request", text);
+    return FALSE;
+  }
+  if (currency == NULL ||
+      !gc_money_init (&m, json_node_get_int (amount), currency, &error)) {
+    reply_now (msg, SOUP_STATUS_BAD_REQUEST, "bad_request",
+               error ? error->message : "\"currency\": an ISO 4217 code");
+    return FALSE;
+  }
+  if (strcmp (m.currency, self->currency) != 0) {
+    text = g_strdup_printf ("\"currency\": subscriptions are in %s",
+                            self->currency);
+    reply_now (msg, SOUP_STATUS_BAD_REQUEST, "bad_request", text);
+    return FALSE;
+  }
+  *price = m;
+  return TRUE;
+}
+
+/* channels/<channel>/price (@rest: after "channels/"): anyone reads it,
+ * the channel's owner sets it. */
+static gboolean
+route_channel_price (GcBillingActions *self, SoupServerMessage *msg,
+                     const gchar *rest, gint64 account, const gchar *username)
+{
+  const gchar *method = soup_server_message_get_method (msg);
+  gboolean put = strcmp (method, "PUT") == 0;
+  g_autofree gchar *escaped = NULL;
+  g_autofree gchar *channel = NULL;
+  GcMoney price;
+  Action *a;
+
+  if (!g_str_has_suffix (rest, "/price"))
+    return FALSE;
+  if (!put && strcmp (method, "GET") != 0 && strcmp (method, "HEAD") != 0) {
+    soup_message_headers_replace (
+        soup_server_message_get_response_headers (msg), "Allow", "GET, PUT");
+    reply_now (msg, SOUP_STATUS_METHOD_NOT_ALLOWED, "method_not_allowed",
+               "GET or PUT");
+    return TRUE;
+  }
+  if (put && account <= 0) {
+    reply_now (msg, SOUP_STATUS_UNAUTHORIZED, "unauthorized", "sign in first");
+    return TRUE;
+  }
+  escaped = g_strndup (rest, strlen (rest) - strlen ("/price"));
+  channel = g_uri_unescape_string (escaped, NULL);
+  if (channel == NULL || !gc_config_channel_name_is_valid (channel) ||
+      self->channels == NULL ||
+      gc_channels_lookup (self->channels, channel) == NULL) {
+    reply_now (msg, SOUP_STATUS_NOT_FOUND, "not_found", "no such channel");
+    return TRUE;
+  }
+  if (put &&
+      (self->accounts_api == NULL ||
+       !gc_accounts_api_owns_channel (self->accounts_api, username, channel))) {
+    reply_now (msg, SOUP_STATUS_FORBIDDEN, "forbidden",
+               "only the channel's owner sets its price");
+    return TRUE;
+  }
+  gc_money_init (&price, self->subscription_price, self->currency, NULL);
+  if (put && !parse_channel_price (self, msg, &price))
+    return TRUE;
+  a = g_new0 (Action, 1);
+  a->self = self;
+  a->kind = put ? ACTION_PRICE_SET : ACTION_PRICE_GET;
+  a->account = account;
+  a->channel = g_steal_pointer (&channel);
+  a->amount = price;
+  a->msg = g_object_ref (msg);
+  soup_server_message_pause (msg);
+  /* Not a worker: they may all be waiting for Stripe. */
+  gc_billing_http_run_async (self->http, sync_channel_price, action_done, a);
+  return TRUE;
+}
+
 static void
 start (GcBillingActions *self, Action *a, SoupServerMessage *msg)
 {
@@ -1104,6 +1318,9 @@ gc_billing_actions_route (GcBillingActions *self, SoupServerMessage *msg,
   if (self == NULL || !g_str_has_prefix (path, PREFIX))
     return FALSE;
   rest = path + strlen (PREFIX);
+  if (g_str_has_prefix (rest, "channels/"))
+    return route_channel_price (self, msg, rest + strlen ("channels/"), account,
+                                username);
   if (strcmp (rest, "onboarding") == 0 && (post || strcmp (method, "GET") == 0))
     kind = post ? ACTION_ONBOARD : ACTION_ONBOARD_STATUS;
   else if (strcmp (rest, "subscriptions") == 0 && post)

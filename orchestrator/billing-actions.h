@@ -1,5 +1,6 @@
-/* billing-actions.h — what viewers and creators ask Stripe for through glasscastd: onboarding, subscribing, tips,
- * PPV purchases, cancelling, payouts; the ban hook's outbound cancels; the playback authorizer for PPV events. */
+/* billing-actions.h — what viewers and creators ask Stripe for through glasscastd: onboarding, subscribing (at the
+ * channel's own monthly price), tips, PPV purchases, cancelling, payouts; the ban hook's outbound cancels; the
+ * playback authorizer for PPV events. */
 
 #pragma once
 
@@ -30,8 +31,9 @@ void gc_billing_actions_set_lookup (GcBillingActions *actions,
 
 /* Serves the action endpoints (orchestrator/API.md "Billing") for
  * billing-http's handler, on the main context: TRUE when @path was one of
- * them (answered, or paused until a worker thread is done). @account is
- * the signed-in caller (0: anonymous). */
+ * them (answered, or paused until a worker thread is done; a channel's
+ * price, SQLite only, until the billing thread is). @account is the
+ * signed-in caller (0: anonymous). */
 gboolean gc_billing_actions_route (GcBillingActions *actions,
                                    SoupServerMessage *msg, const gchar *path,
                                    GHashTable *query, gint64 account,

@@ -40,9 +40,11 @@ struct _Job {
   GBytes *body;
   gint64 from;
   gint64 to;
-  /* gc_billing_http_run_sync(): the waiter owns the job */
+  /* gc_billing_http_run_sync(): the waiter owns the job;
+   * gc_billing_http_run_async() (async_done set): the billing thread does */
   GcBillingStateFunc sync_func;
   gpointer sync_data;
+  GSourceFunc async_done;
   GMutex sync_lock;
   GCond sync_cond;
   gboolean sync_done; /* sync_lock */
@@ -151,6 +153,13 @@ run_job (gpointer data, gpointer user_data)
 {
   Job *job = data;
 
+  if (job->async_done != NULL) {
+    job->sync_func (job->http->state, job->sync_data);
+    g_main_context_invoke (job->http->main_context, job->async_done,
+                           job->sync_data);
+    job_free (job);
+    return;
+  }
   if (job->sync_func != NULL) {
     job->sync_func (job->http->state, job->sync_data);
     g_mutex_lock (&job->sync_lock);
@@ -815,6 +824,21 @@ gc_billing_http_run_sync (GcBillingHttp *http, GcBillingStateFunc func,
   g_mutex_clear (&job->sync_lock);
   g_cond_clear (&job->sync_cond);
   job_free (job);
+}
+
+void
+gc_billing_http_run_async (GcBillingHttp *http, GcBillingStateFunc func,
+                           GSourceFunc done, gpointer data)
+{
+  Job *job;
+
+  g_return_if_fail (http != NULL && func != NULL && done != NULL);
+  job = g_new0 (Job, 1);
+  job->http = http;
+  job->sync_func = func;
+  job->sync_data = data;
+  job->async_done = done;
+  g_thread_pool_push (http->pool, job, NULL);
 }
 
 void

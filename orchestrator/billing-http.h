@@ -49,6 +49,13 @@ typedef void (*GcBillingStateFunc) (GcBillingState *state, gpointer data);
 void gc_billing_http_run_sync (GcBillingHttp *http, GcBillingStateFunc func,
                                gpointer data);
 
+/* Queues @func with the state on the billing thread and returns at once;
+ * @done then runs with @data on the main context (where a paused request
+ * is answered and @data freed). For the main context: work that is SQLite
+ * only need not wait behind a worker's Stripe call. */
+void gc_billing_http_run_async (GcBillingHttp *http, GcBillingStateFunc func,
+                                GSourceFunc done, gpointer data);
+
 /* Whether webhook secrets are configured. */
 gboolean gc_billing_http_is_enabled (GcBillingHttp *http);
 

@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 # test_billing_actions.py — the viewers' and creators' billing actions of glasscastd (orchestrator/billing-actions.c)
-# against the fake Stripe: onboarding, subscribe and cancel, tips reaching chat, PPV playback, the ban hook, payouts.
+# against the fake Stripe: onboarding, subscribe and cancel, channel prices, tips reaching chat, PPV playback, the
+# ban hook, payouts.
 """Run one test: test_billing_actions.py <name>. Exit 0 pass, 1 fail, 77 skip.
 
 glasscastd is configured with [billing] stripe-api-base pointing at an
@@ -392,8 +393,113 @@ def test_payout(tmp):
         f.stop()
 
 
+def subscribe_price(f, token):
+    """Starts a subscription Checkout; returns (checkout body, the Stripe price object of its line item)."""
+    st, body = f.api("POST", "subscriptions", {"channel": "chan"}, token=token)
+    check(st == 201 and body["checkout_url"], f"subscribe: {st} {body}")
+    cs = [o for o in f.fake_objects("checkout.session") if o["id"] == body["session"]]
+    check(len(cs) == 1, f"no checkout session {body['session']} at Stripe")
+    posts = [r for r in f.stripe.control("GET", "/_fake/requests")["data"]
+             if r.get("path") == "/v1/checkout/sessions" and r.get("method") == "POST"
+             and r["params"].get("client_reference_id") == cs[0]["client_reference_id"]]
+    items = posts[-1]["params"]["line_items"]
+    item = items[0] if isinstance(items, list) else items["0"]
+    price = f.stripe.control("GET", f"/_fake/objects/{item['price']}")
+    check(cs[0]["amount_total"] == price["unit_amount"], f"checkout total {cs[0]['amount_total']} vs {price}")
+    return body, price
+
+
+def test_price(tmp):
+    f = Fixture(tmp)
+    try:
+        f.onboard()
+        default = {"channel": "chan", "amount": 499, "currency": "USD", "amount_text": "4.99", "source": "default"}
+        st, body = f.api("GET", "channels/chan/price")
+        check(st == 200 and body == default, f"default price: {st} {body}")
+        st, body = f.api("GET", "channels/nosuch/price")
+        check(st == 404, f"unknown channel: {st} {body}")
+
+        price = {"amount": 799, "currency": "usd"}
+        cases = [
+            ("anonymous", "chan", price, None, 401),
+            ("not the owner", "chan", price, f.vtoken, 403),
+            ("unknown channel", "nosuch", price, f.ctoken, 404),
+            ("not JSON", "chan", "{799", f.ctoken, 400),
+            ("not an object", "chan", "[799]", f.ctoken, 400),
+            ("no amount", "chan", {"currency": "usd"}, f.ctoken, 400),
+            ("fraction", "chan", dict(price, amount=7.99), f.ctoken, 400),
+            ("whole float", "chan", '{"amount": 799.0, "currency": "usd"}', f.ctoken, 400),
+            ("string amount", "chan", dict(price, amount="799"), f.ctoken, 400),
+            ("boolean amount", "chan", dict(price, amount=True), f.ctoken, 400),
+            ("negative", "chan", dict(price, amount=-799), f.ctoken, 400),
+            ("zero", "chan", dict(price, amount=0), f.ctoken, 400),
+            ("below the minimum", "chan", dict(price, amount=99), f.ctoken, 400),
+            ("above the maximum", "chan", dict(price, amount=100001), f.ctoken, 400),
+            ("no currency", "chan", {"amount": 799}, f.ctoken, 400),
+            ("unknown currency", "chan", dict(price, currency="xyz"), f.ctoken, 400),
+            ("another currency", "chan", dict(price, currency="eur"), f.ctoken, 400),
+        ]
+        for name, channel, body, token, want in cases:
+            st, reply = f.api("PUT", f"channels/{channel}/price", body, token=token)
+            check(st == want, f"{name}: {st} {reply}, want {want}")
+            check(isinstance(reply, dict) and "error" in reply, f"{name}: no error object: {reply}")
+        st, body = f.api("DELETE", "channels/chan/price", token=f.ctoken)
+        check(st == 405, f"DELETE: {st} {body}")
+        st, body = f.api("GET", "channels/chan/price")
+        check(st == 200 and body == default, f"after the refusals: {st} {body}")
+
+        set_799 = {"channel": "chan", "amount": 799, "currency": "USD", "amount_text": "7.99", "source": "channel"}
+        st, body = f.api("PUT", "channels/chan/price", price, token=f.ctoken)
+        check(st == 200 and body == set_799, f"owner sets 799: {st} {body}")
+        st, body = f.api("GET", "channels/chan/price")
+        check(st == 200 and body == set_799, f"price after the PUT: {st} {body}")
+        st, body = f.api("GET", f"channels/{PPV_CHANNEL}/price", token=f.vtoken)
+        check(st == 200 and body["amount"] == 499 and body["source"] == "default", f"another channel: {st} {body}")
+
+        # A viewer subscribes at the channel's price: one new monthly price at Stripe.
+        body, p799 = subscribe_price(f, f.vtoken)
+        check(p799["unit_amount"] == 799 and p799["currency"] == "usd"
+              and p799["recurring"]["interval"] == "month", f"line item price: {p799}")
+        f.pay(body["checkout_url"])
+        f.settle()
+        st, subs = f.gc.request("GET", "/api/v1/billing/subscriptions", token=f.vtoken)
+        bob_sub = subs["subscriptions"][0]["id"]
+        sub = f.stripe.api("GET", f"/v1/subscriptions/{bob_sub}")
+        check(sub["items"]["data"][0]["price"]["id"] == p799["id"], f"bob's subscription: {sub}")
+
+        # The same amount again: the same Stripe price.
+        st, body = f.api("PUT", "channels/chan/price", price, token=f.ctoken)
+        check(st == 200 and body == set_799, f"799 again: {st} {body}")
+        _, ctoken = f.gc.account("carol")
+        _, again = subscribe_price(f, ctoken)
+        check(again["id"] == p799["id"] and len(f.fake_objects("price")) == 1, f"second price: {again}")
+
+        # A new amount is a new price for new subscribers; bob keeps his.
+        st, body = f.api("PUT", "channels/chan/price", dict(price, amount=999), token=f.ctoken)
+        check(st == 200 and body["amount"] == 999 and body["amount_text"] == "9.99", f"999: {st} {body}")
+        _, dtoken = f.gc.account("dave")
+        _, p999 = subscribe_price(f, dtoken)
+        check(p999["unit_amount"] == 999 and p999["id"] != p799["id"], f"price at 999: {p999}")
+        sub = f.stripe.api("GET", f"/v1/subscriptions/{bob_sub}")
+        check(sub["items"]["data"][0]["price"]["unit_amount"] == 799, f"bob's subscription after 999: {sub}")
+
+        # Back to 799: the first price again, no third one.
+        st, body = f.api("PUT", "channels/chan/price", price, token=f.ctoken)
+        check(st == 200 and body == set_799, f"back to 799: {st} {body}")
+        _, etoken = f.gc.account("erin")
+        _, back = subscribe_price(f, etoken)
+        check(back["id"] == p799["id"], f"price after going back: {back}")
+        prices = f.fake_objects("price")
+        check(sorted(p["unit_amount"] for p in prices) == [799, 999], f"prices at Stripe: {prices}")
+        keys = sorted(r.get("idempotency_key") for r in f.stripe.control("GET", "/_fake/requests")["data"]
+                      if r.get("path") == "/v1/prices" and r.get("method") == "POST")
+        check(keys == ["price:chan:default:799:USD", "price:chan:default:999:USD"], f"price requests: {keys}")
+    finally:
+        f.stop()
+
+
 TESTS = {"onboarding": test_onboarding, "refusals": test_refusals, "subscribe": test_subscribe,
-         "tip": test_tip, "ppv": test_ppv, "ban": test_ban, "payout": test_payout}
+         "tip": test_tip, "ppv": test_ppv, "ban": test_ban, "payout": test_payout, "price": test_price}
 
 
 def main():
