@@ -716,8 +716,8 @@ run_onboard (Action *a)
   /* Links expire within minutes: a new one each minute at most. */
   key = g_strdup_printf ("onboard-link:%s:%" G_GINT64_FORMAT, a->stripe_account,
                          g_get_real_time () / G_USEC_PER_SEC / 60);
-  refresh = g_strdup_printf ("%s/?onboarding=refresh", a->origin);
-  done = g_strdup_printf ("%s/?onboarding=return", a->origin);
+  refresh = g_strdup_printf ("%s/dashboard?onboarding=refresh", a->origin);
+  done = g_strdup_printf ("%s/dashboard?onboarding=return", a->origin);
   link = gc_stripe_client_create_account_link (
       self->client, key, a->stripe_account, refresh, done, &error);
   if (link == NULL) {

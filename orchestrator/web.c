@@ -1,4 +1,4 @@
-/* web.c — GcWeb: serves the creator's ingest page, the viewer's watch page and their static files.
+/* web.c — GcWeb: serves the creator's ingest page and dashboard, the viewer's watch page and their static files.
  * One flat folder per source (web-dir, hls.js dist): a file name is one path segment, never a path. */
 
 #include "web.h"
@@ -238,6 +238,22 @@ on_page (SoupServer *soup, SoupServerMessage *msg, const char *path,
   serve_file (msg, web->web_dir, page, PAGE_CACHE_CONTROL, TRUE);
 }
 
+/* /dashboard: the creator's page; it learns who they are from the session. */
+static void
+on_dashboard (SoupServer *soup, SoupServerMessage *msg, const char *path,
+              GHashTable *query, gpointer user_data)
+{
+  GcWeb *web = user_data;
+
+  if (!allow_get (msg))
+    return;
+  if (strcmp (path, "/dashboard") != 0) {
+    reply_error (msg, GC_ORIGIN_ERROR_NOT_FOUND, "no such page");
+    return;
+  }
+  serve_file (msg, web->web_dir, "dashboard.html", PAGE_CACHE_CONTROL, TRUE);
+}
+
 /* /web/<file> from web-dir, /web/hls/<file> from hls.js's dist folder. */
 static void
 on_static (SoupServer *soup, SoupServerMessage *msg, const char *path,
@@ -271,4 +287,5 @@ gc_web_attach (GcWeb *web, SoupServer *soup)
   soup_server_add_handler (soup, "/ingest/", on_page, web, NULL);
   soup_server_add_handler (soup, "/watch/", on_page, web, NULL);
   soup_server_add_handler (soup, "/web", on_static, web, NULL);
+  soup_server_add_handler (soup, "/dashboard", on_dashboard, web, NULL);
 }

@@ -12,6 +12,8 @@
 // Ticketed channels ([channel] playback=token) answer 403 without a playback token: the page then asks
 // /api/v1/playback-token for one (a cookie for this origin; a token in the playlist URL for another media
 // origin, which the origin carries into every URI of its playlists) and renews it before it expires.
+// Refused one (page.ticket 'sign-in' or 'denied'), it fires a cancelable 'gc-ticket' event on window: the
+// support bar (monetize.js) answers with the event's ticket card, and page.retryPlayback() after a purchase.
 // window.glasscastWatch exposes the player for the browser tests (tests/e2e).
 
 const params = new URLSearchParams(location.search);
@@ -65,7 +67,7 @@ async function fetchPlaybackToken() {
   clearTimeout(tokenTimer);
   const renewIn = Math.max(5, expires - Date.now() / 1000 - TOKEN_RENEW_BEFORE_S);
   tokenTimer = setTimeout(() => {
-    fetchPlaybackToken().catch((err) => showError(err.message));
+    fetchPlaybackToken().catch(ticketRefused);
   }, renewIn * 1000);
 }
 
@@ -141,6 +143,22 @@ function showError(message) {
   $('error').hidden = !message;
 }
 
+// No token for this viewer: the support bar (monetize.js) shows the event's
+// ticket card instead of a bare error when it is there to take the event.
+function ticketRefused(err) {
+  const event = new CustomEvent('gc-ticket', { detail: page.ticket, cancelable: true });
+  if (window.dispatchEvent(event) || !page.ticket || page.ticket === 'ok')
+    showError(err.message);
+}
+
+// After a sign-in or a ticket purchase: ask for a token again and play.
+page.retryPlayback = () => {
+  page.ticket = null;
+  stopPlayback();
+  showError('');
+  return fetchPlaybackToken().then(startPlayback).catch(ticketRefused);
+};
+
 function setBadge(state) {
   const badge = $('state');
   const live = state === 'live' || state === 'connecting';
@@ -183,7 +201,7 @@ function startPlayback() {
     // A ticketed channel without (or with an expired) token: get one, retry.
     if (data.response?.code === 403 && page.ticket !== 'sign-in' && page.ticket !== 'denied') {
       stopPlayback();
-      fetchPlaybackToken().then(startPlayback).catch((err) => showError(err.message));
+      fetchPlaybackToken().then(startPlayback).catch(ticketRefused);
       return;
     }
     page.errors.push(`${data.type}: ${data.details} (${data.url || data.context?.url || ''}: ${data.reason || data.error?.message || ''})`);
@@ -211,8 +229,10 @@ async function poll() {
   const wasLive = page.channelState === 'live';
   page.channelState = state;
   setBadge(state === 'live' ? 'live' : state);
-  // A new session after an ended one: the old playlist said ENDLIST.
-  if (state === 'live' && (!page.mode || (video.ended && !wasLive))) {
+  // A new session after an ended one: the old playlist said ENDLIST. A
+  // refused ticket waits for page.retryPlayback().
+  const refused = page.ticket === 'sign-in' || page.ticket === 'denied';
+  if (state === 'live' && !refused && (!page.mode || (video.ended && !wasLive))) {
     stopPlayback();
     startPlayback();
   }
@@ -267,3 +287,7 @@ setInterval(renderStats, 500);
 import('./chat.js')
   .then(({ startChat }) => startChat({ channel, video, playheadDate, socketUrl: params.get('chat') }))
   .catch((err) => console.error(`chat: ${err.message}`));
+// Subscribe, tip and tickets under the player.
+import('./monetize.js')
+  .then(({ startSupport }) => startSupport({ channel, page }))
+  .catch((err) => console.error(`support: ${err.message}`));

@@ -1,6 +1,7 @@
 // stack.mjs — the live stack of the browser e2e tests and the latency benchmark: glasscastd with one
-// channel and a known stream key, and an nginx edge (examples/nginx-edge.conf) in front of it, both on
-// 127.0.0.1 with OS-chosen ports in a fresh temp folder; plus the Chromium launcher the tests share.
+// channel (or more) and a known stream key, and an nginx edge (examples/nginx-edge.conf) in front of it, both on
+// 127.0.0.1 with OS-chosen ports in a fresh temp folder, optionally the fake Stripe (tests/fakes) for billing;
+// plus the Chromium launcher the tests share.
 //
 // Needs GLASSCASTD (built binary; glasscast-worker beside it), GST_PLUGIN_PATH (llhlssink, whipserversrc),
 // NGINX (optional, default: nginx on PATH or /usr/sbin/nginx).
@@ -118,10 +119,14 @@ export function pipeline({ jitterMs = 50, partMs = 200, targetS = 1 } = {}) {
 
 export class Stack {
   // owner: the account (username) owning the channel, its chat's broadcaster.
-  constructor({ channel = 'demo', pipelineOptions = {}, owner = null } = {}) {
+  // channels: more channels, [{name, owner?, playback?: 'token'}], with the same stream key.
+  // billing: start the fake Stripe (tests/fakes/fake_stripe.py) and point [billing] at it.
+  constructor({ channel = 'demo', pipelineOptions = {}, owner = null, channels = [], billing = false } = {}) {
     this.channel = channel;
     this.pipelineOptions = pipelineOptions;
     this.owner = owner;
+    this.channels = channels;
+    this.billing = billing;
     this.key = randomBytes(16).toString('hex');
     this.tmp = mkdtempSync(join(tmpdir(), 'gc-e2e-'));
     this.procs = [];
@@ -165,6 +170,12 @@ export class Stack {
       `[channel:${this.channel}]`, `stream-key-hash=${hash}`,
       ...(this.owner ? [`owner=${this.owner}`] : []),
     ];
+    for (const ch of this.channels) {
+      config.push(`[channel:${ch.name}]`, `stream-key-hash=${hash}`,
+        ...(ch.owner ? [`owner=${ch.owner}`] : []), ...(ch.playback ? [`playback=${ch.playback}`] : []));
+    }
+    if (this.billing)
+      config.push(...await this.startFakeStripe());
     const configPath = join(this.tmp, 'glasscast.ini');
     writeFileSync(configPath, config.join('\n') + '\n');
     const p = this.glasscastd = this.spawnLogged('glasscastd', glasscastd,
@@ -176,6 +187,44 @@ export class Stack {
     }, 15000, 'glasscastd listening');
     this.originUrl = m[1];
     log(`glasscastd ${this.originUrl} (pid ${p.pid})`);
+    if (this.billing) {
+      // Known only now: where the fake delivers its signed webhooks.
+      await this.fake('POST', '/_fake/webhooks',
+        { url: `${this.originUrl}/api/v1/billing/stripe/webhook`, secrets: [this.webhookSecret] });
+    }
+  }
+
+  // The fake Stripe on a free port; returns glasscastd's [billing] lines.
+  async startFakeStripe() {
+    const secretKey = `sk_test_${randomBytes(12).toString('hex')}`;
+    this.webhookSecret = `whsec_${randomBytes(16).toString('hex')}`;
+    const keyFile = join(this.tmp, 'stripe-secret-key');
+    const hooksFile = join(this.tmp, 'stripe-webhook-secrets');
+    writeFileSync(keyFile, `${secretKey}\n`, { mode: 0o600 });
+    writeFileSync(hooksFile, `${this.webhookSecret}\n`, { mode: 0o600 });
+    const p = this.spawnLogged('fake-stripe', 'python3', [join(SOURCE_ROOT, 'tests', 'fakes', 'fake_stripe.py'),
+      '--port', '0', '--webhook-secret', this.webhookSecret, '--api-key', secretKey]);
+    const m = await waitFor(() => {
+      if (p.exitCode !== null)
+        throw new Error(`fake_stripe.py exited:\n${this.logfile('fake-stripe')}`);
+      return this.logfile('fake-stripe').match(/listening on (http:\/\/127\.0\.0\.1:\d+)/);
+    }, 15000, 'fake Stripe listening');
+    this.stripeUrl = m[1];
+    log(`fake Stripe ${this.stripeUrl} (pid ${p.pid})`);
+    return ['[billing]', `stripe-api-base=${this.stripeUrl}`, `stripe-secret-key-file=${keyFile}`,
+      `webhook-secrets-file=${hooksFile}`];
+  }
+
+  /** A request to the fake Stripe's control API (/_fake/...); resolves to the JSON answer, throws on non-2xx. */
+  async fake(method, path, body) {
+    const r = await fetch(`${this.stripeUrl}${path}`, {
+      method, headers: body ? { 'Content-Type': 'application/json' } : {},
+      body: body ? JSON.stringify(body) : undefined,
+    });
+    const text = await r.text();
+    if (!r.ok)
+      throw new Error(`fake Stripe ${method} ${path}: ${r.status} ${text}`);
+    return text ? JSON.parse(text) : null;
   }
 
   async startEdge() {
@@ -222,8 +271,8 @@ export class Stack {
   }
 
   /** The channel as GET /api/v1/channels/<name> reports it. */
-  async channelInfo() {
-    const r = await get(`${this.originUrl}/api/v1/channels/${this.channel}`);
+  async channelInfo(name = this.channel) {
+    const r = await get(`${this.originUrl}/api/v1/channels/${name}`);
     return r.status === 200 ? JSON.parse(r.text) : null;
   }
 
