@@ -255,7 +255,7 @@ def tip_envelope(ts_ms, ident):
     return json.dumps({"node": "test-node", "kind": "tip", "tip": tip}, separators=(",", ":"))
 
 
-def check_event_in_its_part(video, payload, ts):
+def check_event_in_its_part(video, payload, ts, published=None):
     """@payload is in exactly one emsg ID3 TXXX of @video, in the part
     covering @ts, its presentation time @ts within a frame. Returns the
     measured offsets (seconds) for the log."""
@@ -293,10 +293,20 @@ def check_event_in_its_part(video, payload, ts):
     prev = video.parts[i - 1] if i > 0 else None
     prev_last = (prev["start"] + (prev["last_sample_dts"] - prev["tfdt"]) / ts_scale
                  if prev is not None else start - FRAME)
+    # An event reaching chatstamp after that frame went through can only go
+    # before the next frame (chatstamp README, "Events"): on a busy machine
+    # the test's PUBLISH may come tens of ms after the stamp it carries. So a
+    # later part is right only if the frame it missed was captured before the
+    # PUBLISH had returned; never a part before the stamp.
     covered = start - 0.001 <= ts < end + 0.001
     after_prev_frame = ts < start and ts > prev_last - 0.001
-    check(covered or after_prev_frame,
-          f"event at {ts:.3f} written in part {part['uri']} covering [{start:.3f}, {end:.3f}); "
+    arrived_late = (ts < start and published is not None and ts <= prev_last <= published + 0.001)
+    if arrived_late and not after_prev_frame:
+        log(f"event at {ts:.3f} published at {published:.3f}: after the frame of {prev_last:.3f} had gone "
+            "through, so in the next part")
+    check(covered or after_prev_frame or arrived_late,
+          f"event at {ts:.3f} (published by {published if published is None else f'{published:.3f}'}) "
+          f"written in part {part['uri']} covering [{start:.3f}, {end:.3f}); "
           f"the previous part's last frame was captured at {prev_last:.3f}")
     return part
 
@@ -315,12 +325,12 @@ def test_tip_emsg(ctx):
         ts_ms = int(time.time() * 1000)
         payload = tip_envelope(ts_ms, f"tip-{i}")
         check(redis.publish(EVENTS, payload) >= 1, "nobody received the PUBLISH")
-        sent.append((payload, ts_ms / 1000))
+        sent.append((payload, ts_ms / 1000, time.time()))
     wait_past(gc, sent[-1][1])
     video = Snapshot(gc, "video_0")
     audio = Snapshot(gc, "audio_0")
-    for payload, ts in sent:
-        check_event_in_its_part(video, payload, ts)
+    for payload, ts, published in sent:
+        check_event_in_its_part(video, payload, ts, published)
     check(sum(len(p["emsgs"]) for p in video.parts) == len(sent),
           f"{sum(len(p['emsgs']) for p in video.parts)} emsgs in the video parts, "
           f"expected {len(sent)}")
@@ -351,8 +361,9 @@ def test_malformed_ignored(ctx):
     ts_ms = int(time.time() * 1000)
     payload = tip_envelope(ts_ms, "tip-after")
     check(redis.publish(EVENTS, payload) >= 1, "nobody received the PUBLISH")
+    published = time.time()
     wait_past(gc, ts_ms / 1000)
-    check_event_in_its_part(Snapshot(gc, "video_0"), payload, ts_ms / 1000)
+    check_event_in_its_part(Snapshot(gc, "video_0"), payload, ts_ms / 1000, published)
 
 
 TESTS = {"tip-emsg": test_tip_emsg, "malformed-ignored": test_malformed_ignored}
