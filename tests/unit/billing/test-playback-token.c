@@ -3,6 +3,8 @@
 
 #include <string.h>
 
+#include "vectors.h"
+
 #include "playback-token.h"
 
 #define NOW G_GINT64_CONSTANT (1700000000)
@@ -28,23 +30,6 @@ vector_free (gpointer data)
   g_ptr_array_unref (v->secrets);
   g_free (v->token);
   g_free (v);
-}
-
-static GBytes *
-from_hex (const gchar *hex)
-{
-  gsize len = strlen (hex);
-  guint8 *bytes = g_malloc (len / 2 + 1);
-
-  g_assert_cmpuint (len % 2, ==, 0);
-  for (gsize i = 0; i < len / 2; i++) {
-    gint hi = g_ascii_xdigit_value (hex[2 * i]);
-    gint lo = g_ascii_xdigit_value (hex[2 * i + 1]);
-
-    g_assert_true (hi >= 0 && lo >= 0);
-    bytes[i] = (guint8)(hi << 4 | lo);
-  }
-  return g_bytes_new_take (bytes, len / 2);
 }
 
 static GBytes *
@@ -107,32 +92,16 @@ test_vector (gconstpointer data)
 static void
 add_vector_tests (void)
 {
-  const gchar *argv[] = {PYTHON3, PLAYBACK_TOKEN_VECTORS_SCRIPT, NULL};
-  g_autofree gchar *out = NULL;
-  g_autofree gchar *err = NULL;
-  g_autoptr (GError) error = NULL;
-  g_auto (GStrv) lines = NULL;
-  gint status = 0;
+  g_autoptr (GPtrArray) vectors =
+      test_vectors_run (PYTHON3, PLAYBACK_TOKEN_VECTORS_SCRIPT, 8);
   guint added = 0;
 
-  g_spawn_sync (NULL, (gchar **)argv, NULL, G_SPAWN_DEFAULT, NULL, NULL, &out,
-                &err, &status, &error);
-  g_assert_no_error (error);
-  if (!g_spawn_check_wait_status (status, &error))
-    g_error ("%s failed: %s\n%s", PLAYBACK_TOKEN_VECTORS_SCRIPT, error->message,
-             err);
-
-  lines = g_strsplit (out, "\n", -1);
-  for (gsize i = 0; lines[i] != NULL; i++) {
-    g_auto (GStrv) fields = NULL;
+  for (guint i = 0; i < vectors->len; i++) {
+    GStrv fields = vectors->pdata[i];
     g_auto (GStrv) secrets_hex = NULL;
     g_autofree gchar *path = NULL;
     Vector *v;
 
-    if (lines[i][0] == '\0')
-      continue;
-    fields = g_strsplit (lines[i], "\t", -1);
-    g_assert_cmpuint (g_strv_length (fields), ==, 8);
     v = g_new0 (Vector, 1);
     v->expect = g_strdup (fields[1]);
     v->now = g_ascii_strtoll (fields[2], NULL, 10);
@@ -140,7 +109,7 @@ add_vector_tests (void)
     v->secrets = g_ptr_array_new_with_free_func ((GDestroyNotify)g_bytes_unref);
     secrets_hex = g_strsplit (fields[4], ",", -1);
     for (gsize s = 0; secrets_hex[s] != NULL; s++)
-      g_ptr_array_add (v->secrets, from_hex (secrets_hex[s]));
+      g_ptr_array_add (v->secrets, test_vectors_from_hex (secrets_hex[s]));
     g_ptr_array_add (v->secrets, NULL);
     v->token = g_strdup (fields[5]);
     v->viewer = g_ascii_strtoll (fields[6], NULL, 10);

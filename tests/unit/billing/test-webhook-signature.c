@@ -3,6 +3,8 @@
 
 #include <string.h>
 
+#include "vectors.h"
+
 #include "webhook-signature.h"
 
 #define TOLERANCE GC_STRIPE_SIGNATURE_TOLERANCE
@@ -32,27 +34,10 @@ vector_free (gpointer data)
   g_free (v);
 }
 
-static GBytes *
-from_hex (const gchar *hex)
-{
-  gsize len = strlen (hex);
-  guint8 *bytes = g_malloc (len / 2 + 1);
-
-  g_assert_cmpuint (len % 2, ==, 0);
-  for (gsize i = 0; i < len / 2; i++) {
-    gint hi = g_ascii_xdigit_value (hex[2 * i]);
-    gint lo = g_ascii_xdigit_value (hex[2 * i + 1]);
-
-    g_assert_true (hi >= 0 && lo >= 0);
-    bytes[i] = (guint8)(hi << 4 | lo);
-  }
-  return g_bytes_new_take (bytes, len / 2);
-}
-
 static gchar *
 text_from_hex (const gchar *hex)
 {
-  g_autoptr (GBytes) bytes = from_hex (hex);
+  g_autoptr (GBytes) bytes = test_vectors_from_hex (hex);
   gsize len = 0;
   const gchar *data = g_bytes_get_data (bytes, &len);
 
@@ -103,33 +88,17 @@ test_vector (gconstpointer data)
 static void
 add_vector_tests (void)
 {
-  const gchar *argv[] = {PYTHON3, SIGNATURE_VECTORS_SCRIPT, NULL};
-  g_autofree gchar *out = NULL;
-  g_autofree gchar *err = NULL;
-  g_autoptr (GError) error = NULL;
-  g_auto (GStrv) lines = NULL;
-  gint status = 0;
+  g_autoptr (GPtrArray) vectors =
+      test_vectors_run (PYTHON3, SIGNATURE_VECTORS_SCRIPT, 6);
   guint added = 0;
 
-  g_spawn_sync (NULL, (gchar **)argv, NULL, G_SPAWN_DEFAULT, NULL, NULL, &out,
-                &err, &status, &error);
-  g_assert_no_error (error);
-  if (!g_spawn_check_wait_status (status, &error))
-    g_error ("%s failed: %s\n%s", SIGNATURE_VECTORS_SCRIPT, error->message,
-             err);
-
-  lines = g_strsplit (out, "\n", -1);
-  for (gsize i = 0; lines[i] != NULL; i++) {
-    g_auto (GStrv) fields = NULL;
+  for (guint i = 0; i < vectors->len; i++) {
+    GStrv fields = vectors->pdata[i];
     g_auto (GStrv) secrets_hex = NULL;
     g_autofree gchar *path = NULL;
     Vector *v;
     gsize n;
 
-    if (lines[i][0] == '\0')
-      continue;
-    fields = g_strsplit (lines[i], "\t", -1);
-    g_assert_cmpuint (g_strv_length (fields), ==, 6);
     v = g_new0 (Vector, 1);
     v->expect = g_strdup (fields[1]);
     v->now = g_ascii_strtoll (fields[2], NULL, 10);
@@ -139,7 +108,7 @@ add_vector_tests (void)
     for (gsize s = 0; s < n; s++)
       v->secrets[s] = text_from_hex (secrets_hex[s]);
     v->header = text_from_hex (fields[4]);
-    v->payload = from_hex (fields[5]);
+    v->payload = test_vectors_from_hex (fields[5]);
     path = g_strdup_printf ("/billing/signature/vector/%s", fields[0]);
     g_test_add_data_func_full (path, v, test_vector, vector_free);
     added++;
