@@ -349,8 +349,18 @@ gst_chat_stamp_inject (GstChatStamp *self, const gchar *json,
   else
     g_queue_push_head (&self->pending, e);
   past = self->have_last && e->wall <= self->last_wall;
-  GST_DEBUG_OBJECT (self, "event %u at %" G_GINT64_FORMAT " ns%s", e->id,
-                    e->wall, past ? " (already past)" : "");
+  /* The log line says where the event will go: before the next buffer when
+   * it is already past (tests read it to tell a late arrival from a
+   * misplaced event). */
+  if (past)
+    GST_DEBUG_OBJECT (self,
+                      "event %u at %" G_GINT64_FORMAT
+                      " ns already past: the last buffer was captured at "
+                      "%" G_GINT64_FORMAT " ns",
+                      e->id, e->wall, self->last_wall);
+  else
+    GST_DEBUG_OBJECT (self, "event %u at %" G_GINT64_FORMAT " ns", e->id,
+                      e->wall);
   g_mutex_unlock (&self->lock);
 
   if (!past)

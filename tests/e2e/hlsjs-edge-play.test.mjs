@@ -90,16 +90,20 @@ test('hls.js plays the live channel through the edge in low-latency mode without
     target: window.player.targetLatency(),
     lowLatency: window.player.lowLatencyMode(),
   }));
+  const trace = async () => `player trace:\n${(await page.evaluate(() => window.player.trace)).join('\n')}` +
+    `\npage log:\n${pageLog.join('\n')}`;
 
   let last = await state();
   assert.ok(last.lowLatency, 'hls.js is not in low-latency mode');
   for (let second = 1; second <= WATCH_SECONDS; second++) {
     await sleep(1000);
     const now = await state();
-    assert.deepEqual(now.errors, [], `hls.js fatal errors at ${second} s:\n${pageLog.join('\n')}`);
-    assert.equal(now.waiting, 0, `the video stalled ('waiting' after playback began) by ${second} s`);
+    assert.deepEqual(now.errors, [], `hls.js fatal errors at ${second} s:\n${await trace()}`);
+    assert.equal(now.waiting, 0,
+      `the video stalled ('waiting' after playback began) by ${second} s:\n${await trace()}`);
     assert.ok(now.currentTime > last.currentTime,
-      `currentTime did not advance in second ${second}: ${last.currentTime} -> ${now.currentTime}`);
+      `currentTime did not advance in second ${second}: ${last.currentTime} -> ${now.currentTime}\n` +
+      await trace());
     last = now;
   }
 

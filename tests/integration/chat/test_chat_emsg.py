@@ -231,6 +231,10 @@ def start(ctx):
     subscribed."""
     redis = ctx.redis = Redis(ctx.tmp)
     redis.wait_ready()
+    # chatstamp's debug lines (in the worker's stderr, which is glasscastd's
+    # log) say which events arrived after their frame had gone through.
+    debug = os.environ.get("GST_DEBUG")
+    os.environ["GST_DEBUG"] = f"{debug},chatstamp:5" if debug else "chatstamp:5"
     gc = ctx.glasscastd({CHANNEL: KEY}, extra=f"[chat]\nredis=unix:{redis.sock}")
     ctx.publish(gc, CHANNEL, KEY)
     gc.wait_state(CHANNEL, "live", 20)
@@ -243,14 +247,29 @@ def start(ctx):
     return gc, redis
 
 
-def wait_past(gc, wall, rendition="video_0"):
-    """Waits until the playlist's parts reach one second beyond @wall."""
-    def reached():
+def wait_for_events(gc, payloads):
+    """Waits until every one of @payloads is in an emsg of a listed video
+    part and a part follows the one holding it (so the parts around it are
+    final), and returns that snapshot. Not by program date time: those may
+    step at a discontinuity when a loaded box delays the WebRTC stream."""
+    box = {}
+
+    def arrived():
         try:
-            return Snapshot(gc, rendition).last_end() > wall + 1.0
+            snap = Snapshot(gc, "video_0")
         except (FileNotFoundError, isobmff.BoxError):
             return False
-    wait_for(reached, 15, f"{rendition} parts past {wall:.3f}", interval=0.1)
+        last = -1
+        for payload in payloads:
+            where = [i for i, p in enumerate(snap.parts)
+                     for e in p["emsgs"] if payload in [v for _d, v in id3_txxx(e["message"])]]
+            if not where:
+                return False
+            last = max(last, max(where))
+        box["snap"] = snap
+        return last + 1 < len(snap.parts)
+    wait_for(arrived, 15, f"{len(payloads)} event(s) in the video parts", interval=0.1)
+    return box["snap"]
 
 
 def tip_envelope(ts_ms, ident):
@@ -261,10 +280,23 @@ def tip_envelope(ts_ms, ident):
     return json.dumps({"node": "test-node", "kind": "tip", "tip": tip}, separators=(",", ":"))
 
 
-def check_event_in_its_part(video, payload, ts, published=None):
+def chatstamp_late_events(gc):
+    """{event ts in ms: capture time (s) of the last frame chatstamp had let
+    through when the event arrived}, from its debug lines in @gc's log, for
+    the events it reported as already past on arrival."""
+    late = {}
+    with open(gc.log_path, errors="replace") as f:
+        for m in re.finditer(r"event \d+ at (\d+) ns already past: the last buffer was captured "
+                             r"at (\d+) ns", f.read()):
+            late[int(m.group(1)) // 1_000_000] = int(m.group(2)) / 1e9
+    return late
+
+
+def check_event_in_its_part(video, payload, ts, gc):
     """@payload is in exactly one emsg ID3 TXXX of @video, in the part
     covering @ts, its presentation time @ts within a frame. Returns the
-    measured offsets (seconds) for the log."""
+    measured offsets (seconds) for the log. @gc's log holds chatstamp's
+    debug lines (start() turns them on)."""
     hits = []
     for p in video.parts:
         for e in p["emsgs"]:
@@ -299,21 +331,29 @@ def check_event_in_its_part(video, payload, ts, published=None):
     prev = video.parts[i - 1] if i > 0 else None
     prev_last = (prev["start"] + (prev["last_sample_dts"] - prev["tfdt"]) / ts_scale
                  if prev is not None else start - FRAME)
-    # An event reaching chatstamp after that frame went through can only go
-    # before the next frame (chatstamp README, "Events"): on a busy machine
-    # the test's PUBLISH may come tens of ms after the stamp it carries. So a
-    # later part is right only if the frame it missed was captured before the
-    # PUBLISH had returned; never a part before the stamp.
+    part_last = start + (part["last_sample_dts"] - part["tfdt"]) / ts_scale
     covered = start - 0.001 <= ts < end + 0.001
     after_prev_frame = ts < start and ts > prev_last - 0.001
-    arrived_late = (ts < start and published is not None and ts <= prev_last <= published + 0.001)
-    if arrived_late and not after_prev_frame:
-        log(f"event at {ts:.3f} published at {published:.3f}: after the frame of {prev_last:.3f} had gone "
-            "through, so in the next part")
-    check(covered or after_prev_frame or arrived_late,
-          f"event at {ts:.3f} (published by {published if published is None else f'{published:.3f}'}) "
-          f"written in part {part['uri']} covering [{start:.3f}, {end:.3f}); "
-          f"the previous part's last frame was captured at {prev_last:.3f}")
+    if covered or after_prev_frame:
+        return part
+    # An event that reaches chatstamp after the frame it belongs before has
+    # gone through (a busy machine delays the PUBLISH or its delivery to the
+    # worker) can only go before the next frame (chatstamp README,
+    # "Events"). chatstamp's debug log names the last frame it had let
+    # through when the event arrived: the event must be in the part of the
+    # frame right after that one, never earlier, never later.
+    passed = chatstamp_late_events(gc).get(round(ts * 1000))
+    check(passed is not None,
+          f"event at {ts:.3f} written in part {part['uri']} covering [{start:.3f}, {end:.3f}) "
+          f"(the previous part's last frame was captured at {prev_last:.3f}), and chatstamp "
+          "did not report it as arriving late")
+    log(f"event at {ts:.3f} reached chatstamp after the frame of {passed:.3f} had gone through")
+    check(passed >= ts - 0.001, f"chatstamp reported the event at {ts:.3f} late after a frame "
+          f"captured at {passed:.3f}, before the event's own time")
+    check(prev_last - FRAME / 2 < passed < part_last - FRAME / 2,
+          f"event at {ts:.3f} arrived after the frame of {passed:.3f} had gone through, but is in "
+          f"part {part['uri']} whose frames are [{start:.3f}, {part_last:.3f}] (previous part's "
+          f"last frame {prev_last:.3f}): not the part of the next frame")
     return part
 
 
@@ -322,7 +362,8 @@ def check_event_in_its_part(video, payload, ts, published=None):
 def test_tip_emsg(ctx):
     """A tip published on the room's events channel is an emsg ID3 TXXX in
     the video part covering its ts; the audio rendition gets none. Three
-    tips 330 ms apart, so they fall at different places in their parts."""
+    tips 330 ms apart, so they fall at different places in their parts, and
+    one that arrives half a second after its stamp."""
     gc, redis = start(ctx)
     sent = []
     for i in range(3):
@@ -331,12 +372,19 @@ def test_tip_emsg(ctx):
         ts_ms = int(time.time() * 1000)
         payload = tip_envelope(ts_ms, f"tip-{i}")
         check(redis.publish(EVENTS, payload) >= 1, "nobody received the PUBLISH")
-        sent.append((payload, ts_ms / 1000, time.time()))
-    wait_past(gc, sent[-1][1])
-    video = Snapshot(gc, "video_0")
+        sent.append((payload, ts_ms / 1000))
+    # One more stamped half a second ago, as an event delayed on its way
+    # (another node, Redis) reaches chatstamp after its frame went through:
+    # it goes before the next frame, with its own presentation time.
+    time.sleep(0.33)
+    ts_ms = int(time.time() * 1000) - 500
+    payload = tip_envelope(ts_ms, "tip-late")
+    check(redis.publish(EVENTS, payload) >= 1, "nobody received the PUBLISH")
+    sent.append((payload, ts_ms / 1000))
+    video = wait_for_events(gc, [p for p, _ts in sent])
     audio = Snapshot(gc, "audio_0")
-    for payload, ts, published in sent:
-        check_event_in_its_part(video, payload, ts, published)
+    for payload, ts in sent:
+        check_event_in_its_part(video, payload, ts, gc)
     check(sum(len(p["emsgs"]) for p in video.parts) == len(sent),
           f"{sum(len(p['emsgs']) for p in video.parts)} emsgs in the video parts, "
           f"expected {len(sent)}")
@@ -352,32 +400,35 @@ def test_malformed_ignored(ctx):
     workers = gc.workers()
     before = Snapshot(gc, "video_0")
     check(not before.emsg_parts(), "emsg before any event")
-    sent = time.time()
     for bad in ("not json", "{\"kind\":\"tip\",", "[1,2,3]", "42", "", "\"ts\"",
                 b"\xff\xfe\x00binary", "{\"kind\":\"held\",\"message\":{\"ts\":1}}",
                 "{\"kind\":\"resync\"}"):
         redis.publish(EVENTS, bad)
-    wait_past(gc, sent)
-    after = Snapshot(gc, "video_0")
+    # The stream goes on: parts counted by their numbers, not by their
+    # program date times (those may step at a discontinuity when a loaded box
+    # delays the WebRTC stream), a second of them after the payloads.
+    def newer_parts():
+        snap = Snapshot(gc, "video_0")
+        return snap, [p for p in snap.parts
+                      if tuple(int(x) for x in re.match(r"part-(\d+)\.(\d+)\.m4s", p["uri"]).groups())
+                      > before.newest_part()]
+
+    def went_on():
+        try:
+            return sum(p["duration"] for p in newer_parts()[1]) >= 1.0
+        except (FileNotFoundError, isobmff.BoxError):
+            return False
+    wait_for(went_on, 15, f"a second of parts after {before.newest_part()} (the stream going on)",
+             interval=0.1)
+    after = newer_parts()[0]
     check(not after.emsg_parts() and after.segment_emsgs == 0,
           f"emsg after malformed payloads: {[p['uri'] for p in after.emsg_parts()]}")
     check(gc.workers() == workers, f"worker changed: {workers} -> {gc.workers()}")
     check(gc.channel(CHANNEL)["state"] == "live", "channel no longer live")
-    # Parts kept coming: counted by their numbers, not by their program date
-    # times (those may step at a discontinuity when a loaded box delays the
-    # WebRTC stream).
-    newer = [p for p in after.parts
-             if tuple(int(x) for x in re.match(r"part-(\d+)\.(\d+)\.m4s", p["uri"]).groups())
-             > before.newest_part()]
-    check(sum(p["duration"] for p in newer) >= 1.0,
-          f"the stream did not go on: {len(newer)} parts after {before.newest_part()} "
-          f"({sum(p['duration'] for p in newer):.3f} s)")
     ts_ms = int(time.time() * 1000)
     payload = tip_envelope(ts_ms, "tip-after")
     check(redis.publish(EVENTS, payload) >= 1, "nobody received the PUBLISH")
-    published = time.time()
-    wait_past(gc, ts_ms / 1000)
-    check_event_in_its_part(Snapshot(gc, "video_0"), payload, ts_ms / 1000, published)
+    check_event_in_its_part(wait_for_events(gc, [payload]), payload, ts_ms / 1000, gc)
 
 
 TESTS = {"tip-emsg": test_tip_emsg, "malformed-ignored": test_malformed_ignored}
