@@ -356,21 +356,6 @@ reply_too_many (SoupServerMessage *msg, gint64 retry_after_s)
 }
 
 static void
-reply_json (SoupServerMessage *msg, guint status, JsonBuilder *b)
-{
-  g_autoptr (JsonNode) root = json_builder_get_root (b);
-  gchar *text = json_to_string (root, FALSE);
-  SoupMessageHeaders *h = soup_server_message_get_response_headers (msg);
-
-  /* Tokens and who is signed in must never be cached. */
-  soup_message_headers_replace (h, "Cache-Control", "no-store");
-  gc_http_set_cors (msg);
-  soup_server_message_set_status (msg, status, NULL);
-  soup_server_message_set_response (msg, "application/json", SOUP_MEMORY_TAKE,
-                                    text, strlen (text));
-}
-
-static void
 set_cookie (SoupServerMessage *msg, const gchar *token, guint max_age)
 {
   g_autofree gchar *value = g_strdup_printf (
@@ -620,8 +605,8 @@ on_job_done (GObject *source, GAsyncResult *result, gpointer user_data)
   json_builder_add_string_value (b, s->token);
   json_builder_end_object (b);
   set_cookie (p->msg, s->token, api->config->accounts.session_ttl_s);
-  reply_json (p->msg,
-              p->kind == JOB_SIGN_UP ? SOUP_STATUS_CREATED : SOUP_STATUS_OK, b);
+  gc_http_reply_json (
+      p->msg, p->kind == JOB_SIGN_UP ? SOUP_STATUS_CREATED : SOUP_STATUS_OK, b);
   soup_server_message_unpause (p->msg);
 }
 
@@ -715,7 +700,7 @@ get_me (GcAccountsApi *api, SoupServerMessage *msg)
   json_builder_begin_object (b);
   add_account (b, id, username, created_ms);
   json_builder_end_object (b);
-  reply_json (msg, SOUP_STATUS_OK, b);
+  gc_http_reply_json (msg, SOUP_STATUS_OK, b);
 }
 
 /* DELETE /sessions/current: revokes the token the request came with and
@@ -904,7 +889,7 @@ roles_run (RolesRequest *r, gint64 granted_by)
     }
     json_builder_end_array (b);
     json_builder_end_object (b);
-    reply_json (r->msg, SOUP_STATUS_OK, b);
+    gc_http_reply_json (r->msg, SOUP_STATUS_OK, b);
     return;
   }
 
@@ -934,7 +919,7 @@ roles_run (RolesRequest *r, gint64 granted_by)
 
     add_grant (api, b, name, roles, by, when);
   }
-  reply_json (r->msg, SOUP_STATUS_OK, b);
+  gc_http_reply_json (r->msg, SOUP_STATUS_OK, b);
 }
 
 static void

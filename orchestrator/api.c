@@ -167,21 +167,6 @@ build_channel (GcApi *api, JsonBuilder *b, GcChannel *c)
   json_builder_end_object (b);
 }
 
-static void
-reply_json (SoupServerMessage *msg, guint status, JsonBuilder *b)
-{
-  g_autoptr (JsonNode) root = json_builder_get_root (b);
-  gchar *text = json_to_string (root, FALSE);
-  SoupMessageHeaders *h = soup_server_message_get_response_headers (msg);
-
-  /* Health changes every second; stream keys must never be cached. */
-  soup_message_headers_replace (h, "Cache-Control", "no-store");
-  gc_http_set_cors (msg);
-  soup_server_message_set_status (msg, status, NULL);
-  soup_server_message_set_response (msg, "application/json", SOUP_MEMORY_TAKE,
-                                    text, strlen (text));
-}
-
 /* ------------------------------------------------------------ handlers */
 
 static void
@@ -197,7 +182,7 @@ get_list (GcApi *api, SoupServerMessage *msg)
     build_channel (api, b, list->pdata[i]);
   json_builder_end_array (b);
   json_builder_end_object (b);
-  reply_json (msg, SOUP_STATUS_OK, b);
+  gc_http_reply_json (msg, SOUP_STATUS_OK, b);
 }
 
 static void
@@ -216,7 +201,7 @@ get_one (GcApi *api, SoupServerMessage *msg, const gchar *name)
     return;
   }
   build_channel (api, b, c);
-  reply_json (msg, SOUP_STATUS_OK, b);
+  gc_http_reply_json (msg, SOUP_STATUS_OK, b);
 }
 
 typedef struct {
@@ -279,7 +264,7 @@ on_admin_checked (GObject *source, GAsyncResult *result, gpointer user_data)
   soup_message_headers_replace (
       soup_server_message_get_response_headers (create->msg), "Location",
       location);
-  reply_json (create->msg, SOUP_STATUS_CREATED, b);
+  gc_http_reply_json (create->msg, SOUP_STATUS_CREATED, b);
   soup_server_message_unpause (create->msg);
   /* The key only ever leaves in this response body. */
   gc_secret_free (g_steal_pointer (&key));

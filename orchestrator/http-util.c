@@ -150,6 +150,25 @@ gc_http_error_code (const GError *error)
 }
 
 void
+gc_http_reply_json (SoupServerMessage *msg, guint status, JsonBuilder *b)
+{
+  g_autoptr (JsonNode) root = NULL;
+  gchar *text;
+
+  g_return_if_fail (SOUP_IS_SERVER_MESSAGE (msg));
+  g_return_if_fail (JSON_IS_BUILDER (b));
+
+  root = json_builder_get_root (b);
+  text = json_to_string (root, FALSE);
+  soup_message_headers_replace (soup_server_message_get_response_headers (msg),
+                                "Cache-Control", "no-store");
+  gc_http_set_cors (msg);
+  soup_server_message_set_status (msg, status, NULL);
+  soup_server_message_set_response (msg, "application/json", SOUP_MEMORY_TAKE,
+                                    text, strlen (text));
+}
+
+void
 gc_http_set_json_error (SoupServerMessage *msg, const gchar *code,
                         const gchar *message)
 {

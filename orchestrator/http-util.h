@@ -3,6 +3,7 @@
 
 #pragma once
 
+#include <json-glib/json-glib.h>
 #include <libsoup/soup.h>
 
 G_BEGIN_DECLS
@@ -17,6 +18,10 @@ const gchar *gc_http_error_code (const GError *error);
 /* Replies with the status for @error and
  * {"error":{"code":...,"message":...}}, never cacheable. */
 void gc_http_reply_error (SoupServerMessage *msg, const GError *error);
+
+/* Replies @status with @b's JSON as the body, with CORS headers, never
+ * cacheable (API answers carry tokens, keys and moment-to-moment state). */
+void gc_http_reply_json (SoupServerMessage *msg, guint status, JsonBuilder *b);
 
 /* Sets a JSON error body (not the status). */
 void gc_http_set_json_error (SoupServerMessage *msg, const gchar *code,
