@@ -15,6 +15,7 @@ message_clear (gpointer data)
   g_free (msg->text);
   g_free (msg->reply_to);
   g_free (msg->nonce);
+  g_free (msg->currency);
 }
 
 GcChatMessage *
@@ -35,6 +36,28 @@ gc_chat_message_unref (GcChatMessage *msg)
 {
   if (msg != NULL)
     g_atomic_rc_box_release_full (msg, message_clear);
+}
+
+GcChatMessage *
+gc_chat_message_new_tip (const GcChatTip *tip)
+{
+  GcChatMessage *msg;
+
+  g_return_val_if_fail (tip != NULL, NULL);
+
+  msg = gc_chat_message_new ();
+  msg->kind = GC_CHAT_MESSAGE_TIP;
+  msg->id = g_strdup (tip->id);
+  msg->room = g_strdup (tip->room);
+  msg->user = g_strdup (tip->user);
+  msg->display_name =
+      g_strdup (tip->display_name ? tip->display_name : tip->user);
+  msg->text = g_strdup (tip->text ? tip->text : "");
+  msg->ts_ms = tip->ts_ms;
+  msg->release_ms = tip->ts_ms;
+  msg->amount = tip->amount;
+  msg->currency = g_strdup (tip->currency);
+  return msg;
 }
 
 void

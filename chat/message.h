@@ -9,7 +9,13 @@
 
 G_BEGIN_DECLS
 
+typedef enum {
+  GC_CHAT_MESSAGE_TEXT = 0, /* a viewer's chat message */
+  GC_CHAT_MESSAGE_TIP,      /* a paid tip as it stays in the history */
+} GcChatMessageKind;
+
 typedef struct {
+  GcChatMessageKind kind;
   gchar *id; /* unique across nodes: "<node>-<counter>" */
   gchar *room;
   gchar *user; /* login */
@@ -22,6 +28,8 @@ typedef struct {
                           timeline (the playlists' PROGRAM-DATE-TIME) */
   gint64 release_ms; /* when viewers see it (delay mode); == ts_ms when no
                           delay */
+  gint64 amount;     /* GC_CHAT_MESSAGE_TIP: integer minor units */
+  gchar *currency;   /* GC_CHAT_MESSAGE_TIP: ISO 4217, upper case */
 } GcChatMessage;
 
 /* Returns: (transfer full): an empty message for the caller to fill. */
@@ -43,6 +51,10 @@ typedef struct {
 } GcChatTip;
 
 void gc_chat_tip_free (GcChatTip *tip);
+
+/* Returns: (transfer full): @tip as the history keeps it (kind
+ * GC_CHAT_MESSAGE_TIP, text "" when the tipper wrote none). */
+GcChatMessage *gc_chat_message_new_tip (const GcChatTip *tip);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (GcChatMessage, gc_chat_message_unref)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (GcChatTip, gc_chat_tip_free)

@@ -562,6 +562,11 @@ gc_chat_protocol_write_message (GString *out, const GcChatMessage *msg,
   member_string (out, &first, "text", msg->text);
   member_int (out, &first, "ts", msg->ts_ms);
   member_string (out, &first, "reply_to", msg->reply_to);
+  if (msg->kind == GC_CHAT_MESSAGE_TIP) {
+    member_string (out, &first, "kind", "tip");
+    member_int (out, &first, "amount", msg->amount);
+    member_string (out, &first, "currency", msg->currency);
+  }
   if (flags & GC_CHAT_WRITE_NONCE)
     member_string (out, &first, "nonce", msg->nonce);
   if (flags & GC_CHAT_WRITE_PENDING)
@@ -571,6 +576,51 @@ gc_chat_protocol_write_message (GString *out, const GcChatMessage *msg,
   g_string_append_c (out, '}');
 }
 
+/* A tip in the history ("kind":"tip"), or a tip frame ("type":"tip") as
+ * another node publishes it: a positive integer amount in minor units and
+ * an ISO 4217 code. */
+static gboolean
+parse_message_kind (JsonObject *object, GcChatMessage *msg, GError **error)
+{
+  const gchar *kind =
+      json_object_get_string_member_with_default (object, "kind", NULL);
+  const gchar *type =
+      json_object_get_string_member_with_default (object, "type", NULL);
+  const gchar *currency;
+  JsonNode *amount;
+
+  if (kind == NULL && g_strcmp0 (type, "tip") == 0)
+    kind = "tip";
+  if (kind == NULL)
+    return TRUE;
+  if (!g_str_equal (kind, "tip")) {
+    g_set_error (error, GC_CHAT_ERROR, GC_CHAT_ERROR_BAD_REQUEST,
+                 "unknown message kind");
+    return FALSE;
+  }
+  amount = json_object_get_member (object, "amount");
+  currency =
+      json_object_get_string_member_with_default (object, "currency", NULL);
+  if (amount == NULL || !JSON_NODE_HOLDS_VALUE (amount) ||
+      json_node_get_value_type (amount) != G_TYPE_INT64 ||
+      json_node_get_int (amount) <= 0) {
+    g_set_error (error, GC_CHAT_ERROR, GC_CHAT_ERROR_BAD_REQUEST,
+                 "a tip needs a positive integer amount in minor units");
+    return FALSE;
+  }
+  if (currency == NULL || strlen (currency) != 3 ||
+      !g_ascii_isupper (currency[0]) || !g_ascii_isupper (currency[1]) ||
+      !g_ascii_isupper (currency[2])) {
+    g_set_error (error, GC_CHAT_ERROR, GC_CHAT_ERROR_BAD_REQUEST,
+                 "a tip needs an ISO 4217 currency code");
+    return FALSE;
+  }
+  msg->kind = GC_CHAT_MESSAGE_TIP;
+  msg->amount = json_node_get_int (amount);
+  msg->currency = g_strdup (currency);
+  return TRUE;
+}
+
 GcChatMessage *
 gc_chat_protocol_parse_message (JsonObject *object, const gchar *room,
                                 GError **error)
@@ -578,12 +628,14 @@ gc_chat_protocol_parse_message (JsonObject *object, const gchar *room,
   g_autoptr (GcChatMessage) msg = gc_chat_message_new ();
   JsonNode *badges = json_object_get_member (object, "badges");
 
+  if (!parse_message_kind (object, msg, error))
+    return NULL;
   msg->id = g_strdup (
       json_object_get_string_member_with_default (object, "id", NULL));
   msg->user = g_strdup (
       json_object_get_string_member_with_default (object, "user", NULL));
-  msg->text = g_strdup (
-      json_object_get_string_member_with_default (object, "text", NULL));
+  msg->text = g_strdup (json_object_get_string_member_with_default (
+      object, "text", msg->kind == GC_CHAT_MESSAGE_TIP ? "" : NULL));
   if (msg->id == NULL || msg->user == NULL || msg->text == NULL) {
     g_set_error (error, GC_CHAT_ERROR, GC_CHAT_ERROR_BAD_REQUEST,
                  "message needs id, user and text");

@@ -42,7 +42,9 @@ typedef enum {
 void gc_chat_protocol_write_message (GString *out, const GcChatMessage *msg,
                                      GcChatWriteFlags flags);
 
-/* Reads a message object written with GC_CHAT_WRITE_INTERNAL.
+/* Reads a message object written with GC_CHAT_WRITE_INTERNAL (a tip in
+ * the history among them), or a tip frame as gc_chat_protocol_write_tip
+ * writes it.
  * Returns: (transfer full) (nullable) */
 GcChatMessage *gc_chat_protocol_parse_message (JsonObject *object,
                                                const gchar *room,

@@ -550,6 +550,12 @@ gc_chat_room_note_message (GcChatRoom *room, GcChatMessage *msg)
     g_hash_table_insert (room->unique_seen, e->text, e);
   }
 
+  gc_chat_room_add_history (room, msg);
+}
+
+void
+gc_chat_room_add_history (GcChatRoom *room, GcChatMessage *msg)
+{
   if (gc_chat_room_find_message (room, msg->id) != NULL)
     return;
   g_queue_push_tail (&room->history, gc_chat_message_ref (msg));

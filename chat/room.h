@@ -82,6 +82,10 @@ GcChatVerdict gc_chat_room_check_message (GcChatRoom *room,
  * clock, rate limit, unique-chat window and history. */
 void gc_chat_room_note_message (GcChatRoom *room, GcChatMessage *msg);
 
+/* Appends @msg to the history only (a tip: no clocks, no unique-chat
+ * window); a message already there by id is not added twice. */
+void gc_chat_room_add_history (GcChatRoom *room, GcChatMessage *msg);
+
 /* May @actor take @action here? Role checks and target protection
  * (nobody acts on the broadcaster; moderators not on moderators). */
 gboolean gc_chat_room_authorize (GcChatRoom *room, const GcChatIdentity *actor,

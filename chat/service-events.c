@@ -51,7 +51,8 @@ on_remote_message (ServiceRoom *sr, JsonObject *env)
     return;
   msg = gc_chat_protocol_parse_message (m, gc_chat_room_get_name (sr->room),
                                         NULL);
-  if (msg == NULL || gc_chat_room_find_message (sr->room, msg->id) != NULL)
+  if (msg == NULL || msg->kind != GC_CHAT_MESSAGE_TEXT ||
+      gc_chat_room_find_message (sr->room, msg->id) != NULL)
     return;
   /* Clocks, unique-chat window and history follow every node's messages,
    * so slow mode and unique chat hold across nodes. */
@@ -111,9 +112,17 @@ on_remote_tip (ServiceRoom *sr, JsonObject *env)
   JsonNode *tip = json_object_get_member (env, "tip");
   g_autofree gchar *json = NULL;
   g_autoptr (GString) s = NULL;
+  g_autoptr (GcChatMessage) msg = NULL;
 
   if (tip == NULL || !JSON_NODE_HOLDS_OBJECT (tip))
     return;
+  /* The publishing node wrote it to Redis's history; this node's history
+   * gets it too. A tip this node cannot read is not passed on. */
+  msg = gc_chat_protocol_parse_message (json_node_get_object (tip),
+                                        gc_chat_room_get_name (sr->room), NULL);
+  if (msg == NULL || msg->kind != GC_CHAT_MESSAGE_TIP)
+    return;
+  gc_chat_room_add_history (sr->room, msg);
   json = json_to_string (tip, FALSE);
   s = g_string_new (json);
   gc_chat_service_broadcast_json (sr->service, gc_chat_room_get_name (sr->room),

@@ -470,6 +470,7 @@ gc_chat_service_publish_tip (GcChatService *service, const GcChatTip *tip)
   ServiceRoom *sr;
   g_autoptr (GString) json = g_string_new (NULL);
   g_autoptr (GString) body = g_string_new (NULL);
+  g_autoptr (GcChatMessage) history = NULL;
 
   g_return_if_fail (service != NULL);
   g_return_if_fail (tip != NULL && gc_chat_room_name_is_valid (tip->room));
@@ -477,6 +478,11 @@ gc_chat_service_publish_tip (GcChatService *service, const GcChatTip *tip)
   gc_chat_protocol_write_tip (json, tip);
   gc_chat_service_broadcast_json (service, tip->room, json);
   sr = gc_chat_service_room (service, tip->room, TRUE);
+  /* In the history too, so a viewer who joins (or reconnects) later has it
+   * among the messages around it. */
+  history = gc_chat_message_new_tip (tip);
+  gc_chat_room_add_history (sr->room, history);
+  gc_chat_store_write_history (service->store, history);
   g_string_append (body, ",\"tip\":");
   g_string_append_len (body, json->str, json->len);
   gc_chat_service_publish (sr, "tip", body);

@@ -340,11 +340,10 @@ gc_chat_store_write_action (GcChatStore *store, GcChatRoom *room,
 }
 
 void
-gc_chat_store_write_message (GcChatStore *store, const GcChatMessage *msg)
+gc_chat_store_write_history (GcChatStore *store, const GcChatMessage *msg)
 {
   g_autoptr (GString) json = g_string_new (NULL);
   g_autofree gchar *key = NULL;
-  g_autofree gchar *clocks = NULL;
   gchar num[32];
 
   if (store->redis == NULL)
@@ -355,6 +354,17 @@ gc_chat_store_write_message (GcChatStore *store, const GcChatMessage *msg)
   run (store, argv_new ("LPUSH", key, json->str, NULL));
   g_snprintf (num, sizeof num, "%u", store->history_length - 1);
   run (store, argv_new ("LTRIM", key, "0", num, NULL));
+}
+
+void
+gc_chat_store_write_message (GcChatStore *store, const GcChatMessage *msg)
+{
+  g_autofree gchar *clocks = NULL;
+  gchar num[32];
+
+  if (store->redis == NULL)
+    return;
+  gc_chat_store_write_history (store, msg);
   g_snprintf (num, sizeof num, "%" G_GINT64_FORMAT, msg->ts_ms);
   clocks = gc_chat_store_key (store, msg->room, "clocks");
   run (store, argv_new ("HSET", clocks, msg->user, num, NULL));

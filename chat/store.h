@@ -40,6 +40,9 @@ void gc_chat_store_write_action (GcChatStore *store, GcChatRoom *room,
  * slow-mode clock. */
 void gc_chat_store_write_message (GcChatStore *store, const GcChatMessage *msg);
 
+/* Appends @msg to the room's history list only (a tip). */
+void gc_chat_store_write_history (GcChatStore *store, const GcChatMessage *msg);
+
 void gc_chat_store_write_held (GcChatStore *store, const GcChatMessage *msg,
                                const gchar *term);
 

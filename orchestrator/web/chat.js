@@ -416,10 +416,12 @@ export function startChat({ channel, video, playheadDate, socketUrl }) {
       renderSettings(f.settings || {});
       renderViewers(f.viewers);
       setState('connected');
-      // The first history is the past: shown at once. After a reconnect it
-      // is what we missed, which may still be ahead of the playhead.
+      // The first history is the past: shown at once, tips as chat lines
+      // without their alert. After a reconnect it is what we missed, which
+      // may still be ahead of the playhead (a missed tip still gets its
+      // alert at its moment).
       for (const m of f.history || [])
-        received(m, { history: !joined });
+        received(m, { history: !joined, kind: m.kind === 'tip' ? 'tip' : 'message' });
       joined = true;
       break;
     case 'message':

@@ -146,6 +146,18 @@ def ws_frames(s, deadline):
             yield json.loads(payload)
 
 
+def ws_send_text(s, text):
+    """One masked text frame, as a client must send it."""
+    data = text.encode()
+    mask = os.urandom(4)
+    head = bytes([0x81])
+    if len(data) < 126:
+        head += bytes([0x80 | len(data)])
+    else:
+        head += bytes([0x80 | 126]) + struct.pack(">H", len(data))
+    s.sendall(head + mask + bytes(b ^ mask[i % 4] for i, b in enumerate(data)))
+
+
 # --- tests -----------------------------------------------------------------------------
 
 
@@ -268,6 +280,16 @@ def test_tip(tmp):
         check(tip is not None and tip["amount"] == 1000 and tip["currency"] == "USD"
               and tip.get("text") == "great stream" and tip["display_name"] == "bob", f"tip frame: {tip}")
         ws.close()
+        # A viewer who joins after the tip finds it in the room's history.
+        late = ws_connect(f.gc.port, "/chat/chan")
+        ws_send_text(late, json.dumps({"type": "join", "history": 20}))
+        welcome = next((fr for fr in ws_frames(late, time.time() + 10) if fr.get("type") == "welcome"), None)
+        check(welcome is not None, "no welcome for the late viewer")
+        tips = [m for m in welcome["history"] if m.get("kind") == "tip"]
+        check(len(tips) == 1 and tips[0]["id"] == tip["id"] and tips[0]["amount"] == 1000
+              and tips[0]["currency"] == "USD" and tips[0]["text"] == "great stream"
+              and tips[0]["ts"] == tip["ts"], f"tips in the late viewer's history: {welcome['history']}")
+        late.close()
     finally:
         f.stop()
 

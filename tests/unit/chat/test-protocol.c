@@ -289,6 +289,73 @@ test_internal_message_round_trip (void)
   g_assert_null (back->nonce);
 }
 
+/* A tip in the history: written with its kind, amount and currency, read
+ * back the same; a tip frame from another node reads as one too; a tip
+ * without a positive integer amount or an ISO code is refused. */
+static void
+test_tip_message_round_trip (void)
+{
+  GcChatTip tip = {"t1", "lobby", "bob", "Bob", 1234, "KWD", NULL, 42};
+  g_autoptr (GcChatMessage) m = gc_chat_message_new_tip (&tip);
+  g_autoptr (GString) json = g_string_new (NULL);
+  g_autoptr (JsonObject) o = NULL;
+  g_autoptr (JsonObject) frame = NULL;
+  g_autoptr (GcChatMessage) back = NULL;
+  g_autoptr (GcChatMessage) from_frame = NULL;
+  const gchar *bad[] = {
+      "{\"kind\":\"tip\",\"id\":\"a\",\"user\":\"b\",\"currency\":\"USD\"}",
+      "{\"kind\":\"tip\",\"id\":\"a\",\"user\":\"b\",\"amount\":\"5\","
+      "\"currency\":\"USD\"}",
+      "{\"kind\":\"tip\",\"id\":\"a\",\"user\":\"b\",\"amount\":5.5,"
+      "\"currency\":\"USD\"}",
+      "{\"kind\":\"tip\",\"id\":\"a\",\"user\":\"b\",\"amount\":-5,"
+      "\"currency\":\"USD\"}",
+      "{\"kind\":\"tip\",\"id\":\"a\",\"user\":\"b\",\"amount\":5}",
+      "{\"kind\":\"tip\",\"id\":\"a\",\"user\":\"b\",\"amount\":5,"
+      "\"currency\":\"US\"}",
+      "{\"kind\":\"tip\",\"id\":\"a\",\"user\":\"b\",\"amount\":5,"
+      "\"currency\":\"U1D\"}",
+      "{\"kind\":\"cheer\",\"id\":\"a\",\"user\":\"b\",\"text\":\"x\"}",
+  };
+
+  g_assert_cmpint (m->kind, ==, GC_CHAT_MESSAGE_TIP);
+  g_assert_cmpstr (m->display_name, ==, "Bob");
+  g_assert_cmpstr (m->text, ==, "");
+  gc_chat_protocol_write_message (
+      json, m, GC_CHAT_WRITE_INTERNAL | GC_CHAT_WRITE_NO_TYPE);
+  o = object_of (json);
+  g_assert_cmpstr (json_object_get_string_member (o, "kind"), ==, "tip");
+  g_assert_cmpint (json_object_get_int_member (o, "amount"), ==, 1234);
+  back = gc_chat_protocol_parse_message (o, "lobby", NULL);
+  g_assert_nonnull (back);
+  g_assert_cmpint (back->kind, ==, GC_CHAT_MESSAGE_TIP);
+  g_assert_cmpstr (back->id, ==, "t1");
+  g_assert_cmpint (back->amount, ==, 1234);
+  g_assert_cmpstr (back->currency, ==, "KWD");
+  g_assert_cmpstr (back->text, ==, "");
+  g_assert_cmpint (back->ts_ms, ==, 42);
+  g_assert_cmpint (back->release_ms, ==, 42);
+
+  g_string_truncate (json, 0);
+  gc_chat_protocol_write_tip (json, &tip);
+  frame = object_of (json);
+  from_frame = gc_chat_protocol_parse_message (frame, "lobby", NULL);
+  g_assert_nonnull (from_frame);
+  g_assert_cmpint (from_frame->kind, ==, GC_CHAT_MESSAGE_TIP);
+  g_assert_cmpint (from_frame->amount, ==, 1234);
+
+  for (guint i = 0; i < G_N_ELEMENTS (bad); i++) {
+    g_autoptr (GString) text = g_string_new (bad[i]);
+    g_autoptr (JsonObject) b = object_of (text);
+    g_autoptr (GError) error = NULL;
+    g_autoptr (GcChatMessage) refused =
+        gc_chat_protocol_parse_message (b, "lobby", &error);
+
+    g_assert_null (refused);
+    g_assert_error (error, GC_CHAT_ERROR, GC_CHAT_ERROR_BAD_REQUEST);
+  }
+}
+
 static void
 test_write_other_frames (void)
 {
@@ -390,6 +457,8 @@ main (int argc, char **argv)
   g_test_add_func ("/chat/protocol/write-message", test_write_message);
   g_test_add_func ("/chat/protocol/internal-message-round-trip",
                    test_internal_message_round_trip);
+  g_test_add_func ("/chat/protocol/tip-message-round-trip",
+                   test_tip_message_round_trip);
   g_test_add_func ("/chat/protocol/write-frames", test_write_other_frames);
   g_test_add_func ("/chat/protocol/write-welcome", test_write_welcome);
   return g_test_run ();

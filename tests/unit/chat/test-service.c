@@ -8,6 +8,7 @@
 
 #include "chat-error.h"
 #include "chat-test-client.h"
+#include "service-private.h" /* the Redis subscriber entry point */
 #include "service.h"
 
 typedef struct {
@@ -439,16 +440,114 @@ test_perform_api (Fixture *f, gconstpointer data)
   g_assert_true (json_object_get_boolean_member (s, "emoteonly"));
 }
 
+/* The welcome a viewer joining now gets (@history items asked for). */
+static JsonObject *
+late_welcome (Fixture *f, guint history, TestWs **out)
+{
+  int sv[2];
+  g_autoptr (GcChatIdentity) id = gc_chat_identity_new_anonymous (NULL);
+  g_autofree gchar *join =
+      g_strdup_printf ("{\"type\":\"join\",\"history\":%u}", history);
+
+  g_assert_cmpint (socketpair (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), ==,
+                   0);
+  g_assert_cmpuint (
+      gc_chat_service_adopt_connection (f->service, sv[0], "lobby", id, NULL),
+      >, 0);
+  *out = test_ws_new (sv[1], f->context);
+  test_ws_send_text (*out, join);
+  return expect (*out, "welcome");
+}
+
 static void
 test_tip_event (Fixture *f, gconstpointer data)
 {
   g_autoptr (TestWs) eve = join (f, "eve", 0);
   GcChatTip tip = {"t-1", "lobby", "bob", "Bob", 500, "EUR", "gg", 1};
+  GcChatTip silent = {"t-2", "lobby", "ann", NULL, 7, "JPY", NULL, 3};
   g_autoptr (JsonObject) t = NULL;
+  g_autoptr (JsonObject) t2 = NULL;
+  g_autoptr (JsonObject) m = NULL;
+  g_autoptr (JsonObject) w = NULL;
+  g_autoptr (TestWs) late = NULL;
+  JsonArray *history;
+  JsonObject *h;
 
   gc_chat_service_publish_tip (f->service, &tip);
   t = expect (eve, "tip");
   g_assert_cmpint (json_object_get_int_member (t, "amount"), ==, 500);
+  say (eve, "thanks bob");
+  m = expect (eve, "message");
+  gc_chat_service_publish_tip (f->service, &silent);
+  t2 = expect (eve, "tip");
+
+  /* A viewer who joins later finds both tips in the history, in order
+   * among the messages, as tips. */
+  w = late_welcome (f, 10, &late);
+  history = json_object_get_array_member (w, "history");
+  g_assert_cmpuint (json_array_get_length (history), ==, 3);
+  h = json_array_get_object_element (history, 0);
+  g_assert_cmpstr (json_object_get_string_member (h, "kind"), ==, "tip");
+  g_assert_cmpstr (json_object_get_string_member (h, "id"), ==, "t-1");
+  g_assert_cmpstr (json_object_get_string_member (h, "user"), ==, "bob");
+  g_assert_cmpint (json_object_get_int_member (h, "amount"), ==, 500);
+  g_assert_cmpstr (json_object_get_string_member (h, "currency"), ==, "EUR");
+  g_assert_cmpstr (json_object_get_string_member (h, "text"), ==, "gg");
+  g_assert_cmpint (json_object_get_int_member (h, "ts"), ==, 1);
+  g_assert_false (json_object_has_member (h, "type"));
+  h = json_array_get_object_element (history, 1);
+  g_assert_false (json_object_has_member (h, "kind"));
+  g_assert_cmpstr (json_object_get_string_member (h, "text"), ==, "thanks bob");
+  h = json_array_get_object_element (history, 2);
+  g_assert_cmpstr (json_object_get_string_member (h, "kind"), ==, "tip");
+  g_assert_cmpstr (json_object_get_string_member (h, "display_name"), ==,
+                   "ann");
+  g_assert_cmpstr (json_object_get_string_member (h, "text"), ==, "");
+  g_assert_cmpint (json_object_get_int_member (h, "amount"), ==, 7);
+}
+
+/* A tip another node published: passed on to this node's viewers and kept
+ * in its history; an unreadable one is neither. */
+static void
+test_remote_tip_in_history (Fixture *f, gconstpointer data)
+{
+  g_autoptr (TestWs) eve = join (f, "eve", 0);
+  g_autofree gchar *channel = gc_chat_room_events_channel (NULL, "lobby");
+  const gchar *good =
+      "{\"node\":\"n2\",\"kind\":\"tip\",\"tip\":{\"type\":\"tip\",\"id\":"
+      "\"t-9\",\"user\":\"bob\",\"display_name\":\"Bob\",\"amount\":250,"
+      "\"currency\":\"USD\",\"ts\":5}}";
+  const gchar *bad[] = {
+      "{\"node\":\"n2\",\"kind\":\"tip\",\"tip\":{\"type\":\"tip\",\"id\":"
+      "\"t-8\",\"user\":\"bob\",\"amount\":2.5,\"currency\":\"USD\"}}",
+      "{\"node\":\"n2\",\"kind\":\"tip\",\"tip\":{\"type\":\"tip\",\"id\":"
+      "\"t-7\",\"user\":\"bob\",\"amount\":0,\"currency\":\"USD\"}}",
+      "{\"node\":\"n2\",\"kind\":\"tip\",\"tip\":{\"type\":\"tip\",\"id\":"
+      "\"t-6\",\"user\":\"bob\",\"amount\":5,\"currency\":\"usd\"}}",
+      "{\"node\":\"n2\",\"kind\":\"message\",\"message\":{\"kind\":\"tip\","
+      "\"id\":\"t-5\",\"user\":\"bob\",\"text\":\"x\",\"amount\":5,"
+      "\"currency\":\"USD\"}}",
+  };
+  g_autoptr (JsonObject) t = NULL;
+  g_autoptr (JsonObject) w = NULL;
+  g_autoptr (JsonObject) none = NULL;
+  g_autoptr (TestWs) late = NULL;
+  JsonArray *history;
+
+  for (guint i = 0; i < G_N_ELEMENTS (bad); i++)
+    gc_chat_service_on_redis_message (channel, bad[i], strlen (bad[i]),
+                                      f->service);
+  gc_chat_service_on_redis_message (channel, good, strlen (good), f->service);
+  t = expect (eve, "tip");
+  g_assert_cmpstr (json_object_get_string_member (t, "id"), ==, "t-9");
+  none = test_ws_expect (eve, "message", 200);
+  g_assert_null (none);
+  w = late_welcome (f, 10, &late);
+  history = json_object_get_array_member (w, "history");
+  g_assert_cmpuint (json_array_get_length (history), ==, 1);
+  g_assert_cmpstr (json_object_get_string_member (
+                       json_array_get_object_element (history, 0), "id"),
+                   ==, "t-9");
 }
 
 static void
@@ -501,6 +600,7 @@ main (int argc, char **argv)
   ADD ("/chat/service/reject-unknown", test_reject_unknown_held);
   ADD ("/chat/service/perform-api", test_perform_api);
   ADD ("/chat/service/tip", test_tip_event);
+  ADD ("/chat/service/remote-tip", test_remote_tip_in_history);
   ADD ("/chat/service/presence", test_presence_counts);
 #undef ADD
   return g_test_run ();
