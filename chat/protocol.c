@@ -267,7 +267,7 @@ gc_chat_protocol_parse_request_object (JsonObject *object, GError **error)
   g_autoptr (GcChatAction) action = NULL;
   Param nonce = STR ("nonce", 0, 64, nonce);
 
-  type_name = json_object_get_string_member_with_default (object, "type", NULL);
+  type_name = gc_chat_json_string (object, "type", NULL);
   if (type_name == NULL) {
     g_set_error (error, GC_CHAT_ERROR, GC_CHAT_ERROR_BAD_REQUEST,
                  "missing \"type\"");
@@ -357,6 +357,37 @@ gc_chat_protocol_parse_request (const gchar *data, gsize len, GError **error)
 }
 
 /* ---- writers ---------------------------------------------------------- */
+
+const gchar *
+gc_chat_json_string (JsonObject *object, const gchar *name, const gchar *def)
+{
+  JsonNode *n = object ? json_object_get_member (object, name) : NULL;
+
+  if (n == NULL || !JSON_NODE_HOLDS_VALUE (n) ||
+      json_node_get_value_type (n) != G_TYPE_STRING)
+    return def;
+  return json_node_get_string (n);
+}
+
+gint64
+gc_chat_json_int (JsonObject *object, const gchar *name, gint64 def)
+{
+  JsonNode *n = object ? json_object_get_member (object, name) : NULL;
+
+  if (n == NULL || !JSON_NODE_HOLDS_VALUE (n) ||
+      json_node_get_value_type (n) != G_TYPE_INT64)
+    return def;
+  return json_node_get_int (n);
+}
+
+JsonObject *
+gc_chat_json_object (JsonObject *object, const gchar *name)
+{
+  JsonNode *n = object ? json_object_get_member (object, name) : NULL;
+
+  return n != NULL && JSON_NODE_HOLDS_OBJECT (n) ? json_node_get_object (n)
+                                                 : NULL;
+}
 
 void
 gc_chat_json_append_string (GString *out, const gchar *s)
@@ -582,10 +613,8 @@ gc_chat_protocol_write_message (GString *out, const GcChatMessage *msg,
 static gboolean
 parse_message_kind (JsonObject *object, GcChatMessage *msg, GError **error)
 {
-  const gchar *kind =
-      json_object_get_string_member_with_default (object, "kind", NULL);
-  const gchar *type =
-      json_object_get_string_member_with_default (object, "type", NULL);
+  const gchar *kind = gc_chat_json_string (object, "kind", NULL);
+  const gchar *type = gc_chat_json_string (object, "type", NULL);
   const gchar *currency;
   JsonNode *amount;
 
@@ -599,8 +628,7 @@ parse_message_kind (JsonObject *object, GcChatMessage *msg, GError **error)
     return FALSE;
   }
   amount = json_object_get_member (object, "amount");
-  currency =
-      json_object_get_string_member_with_default (object, "currency", NULL);
+  currency = gc_chat_json_string (object, "currency", NULL);
   if (amount == NULL || !JSON_NODE_HOLDS_VALUE (amount) ||
       json_node_get_value_type (amount) != G_TYPE_INT64 ||
       json_node_get_int (amount) <= 0) {
@@ -627,14 +655,13 @@ gc_chat_protocol_parse_message (JsonObject *object, const gchar *room,
 {
   g_autoptr (GcChatMessage) msg = gc_chat_message_new ();
   JsonNode *badges = json_object_get_member (object, "badges");
+  const gchar *display_name;
 
   if (!parse_message_kind (object, msg, error))
     return NULL;
-  msg->id = g_strdup (
-      json_object_get_string_member_with_default (object, "id", NULL));
-  msg->user = g_strdup (
-      json_object_get_string_member_with_default (object, "user", NULL));
-  msg->text = g_strdup (json_object_get_string_member_with_default (
+  msg->id = g_strdup (gc_chat_json_string (object, "id", NULL));
+  msg->user = g_strdup (gc_chat_json_string (object, "user", NULL));
+  msg->text = g_strdup (gc_chat_json_string (
       object, "text", msg->kind == GC_CHAT_MESSAGE_TIP ? "" : NULL));
   if (msg->id == NULL || msg->user == NULL || msg->text == NULL) {
     g_set_error (error, GC_CHAT_ERROR, GC_CHAT_ERROR_BAD_REQUEST,
@@ -642,10 +669,10 @@ gc_chat_protocol_parse_message (JsonObject *object, const gchar *room,
     return NULL;
   }
   msg->room = g_strdup (room);
-  msg->display_name = g_strdup (json_object_get_string_member_with_default (
-      object, "display_name", msg->user));
-  msg->reply_to = g_strdup (
-      json_object_get_string_member_with_default (object, "reply_to", NULL));
+  /* json-glib answers NULL for a member that is there but no string. */
+  display_name = gc_chat_json_string (object, "display_name", NULL);
+  msg->display_name = g_strdup (display_name ? display_name : msg->user);
+  msg->reply_to = g_strdup (gc_chat_json_string (object, "reply_to", NULL));
   if (!g_utf8_validate (msg->id, -1, NULL) ||
       !g_utf8_validate (msg->user, -1, NULL) ||
       !g_utf8_validate (msg->text, -1, NULL) ||
@@ -655,9 +682,8 @@ gc_chat_protocol_parse_message (JsonObject *object, const gchar *room,
                  "message strings must be valid UTF-8");
     return NULL;
   }
-  msg->ts_ms = json_object_get_int_member_with_default (object, "ts", 0);
-  msg->release_ms =
-      json_object_get_int_member_with_default (object, "release", msg->ts_ms);
+  msg->ts_ms = gc_chat_json_int (object, "ts", 0);
+  msg->release_ms = gc_chat_json_int (object, "release", msg->ts_ms);
   if (badges != NULL && JSON_NODE_HOLDS_ARRAY (badges))
     msg->badges = roles_from_array (json_node_get_array (badges));
   return g_steal_pointer (&msg);

@@ -79,4 +79,12 @@ void gc_chat_json_append_string (GString *out, const gchar *s);
 /* Appends ["broadcaster","moderator",...] for the role bits in @roles. */
 void gc_chat_json_append_roles (GString *out, GcChatRoles roles);
 
+/* Members of objects read from clients, Redis and other nodes, by type:
+ * @def (NULL) when the member is absent or of another type, never a
+ * GLib critical (json-glib's own getters warn on a type mismatch). */
+const gchar *gc_chat_json_string (JsonObject *object, const gchar *name,
+                                  const gchar *def);
+gint64 gc_chat_json_int (JsonObject *object, const gchar *name, gint64 def);
+JsonObject *gc_chat_json_object (JsonObject *object, const gchar *name);
+
 G_END_DECLS

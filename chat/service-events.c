@@ -44,7 +44,7 @@ gc_chat_service_publish (ServiceRoom *sr, const gchar *kind,
 static void
 on_remote_message (ServiceRoom *sr, JsonObject *env)
 {
-  JsonObject *m = json_object_get_object_member (env, "message");
+  JsonObject *m = gc_chat_json_object (env, "message");
   g_autoptr (GcChatMessage) msg = NULL;
 
   if (m == NULL)
@@ -63,11 +63,9 @@ on_remote_message (ServiceRoom *sr, JsonObject *env)
 static void
 on_remote_action (ServiceRoom *sr, JsonObject *env)
 {
-  JsonObject *a = json_object_get_object_member (env, "action");
-  const gchar *actor =
-      json_object_get_string_member_with_default (env, "actor", "?");
-  gint64 ts = json_object_get_int_member_with_default (
-      env, "ts", gc_chat_service_now_ms ());
+  JsonObject *a = gc_chat_json_object (env, "action");
+  const gchar *actor = gc_chat_json_string (env, "actor", "?");
+  gint64 ts = gc_chat_json_int (env, "ts", gc_chat_service_now_ms ());
   g_autoptr (GcChatAction) action = NULL;
   g_autoptr (GPtrArray) added = NULL;
 
@@ -89,9 +87,8 @@ on_remote_action (ServiceRoom *sr, JsonObject *env)
 static void
 on_remote_held (ServiceRoom *sr, JsonObject *env)
 {
-  JsonObject *m = json_object_get_object_member (env, "message");
-  const gchar *term =
-      json_object_get_string_member_with_default (env, "term", NULL);
+  JsonObject *m = gc_chat_json_object (env, "message");
+  const gchar *term = gc_chat_json_string (env, "term", NULL);
   g_autoptr (GcChatMessage) msg = NULL;
   g_autoptr (GString) json = g_string_new (NULL);
 
@@ -157,11 +154,10 @@ gc_chat_service_on_redis_message (const gchar *channel, const gchar *payload,
   if (root == NULL || !JSON_NODE_HOLDS_OBJECT (root))
     return;
   env = json_node_get_object (root);
-  if (g_strcmp0 (json_object_get_string_member_with_default (env, "node", ""),
-                 service->node_id) == 0)
+  if (g_strcmp0 (gc_chat_json_string (env, "node", ""), service->node_id) == 0)
     return;
   service->remote_events++;
-  kind = json_object_get_string_member_with_default (env, "kind", "");
+  kind = gc_chat_json_string (env, "kind", "");
   if (g_str_equal (kind, "message"))
     on_remote_message (sr, env);
   else if (g_str_equal (kind, "action"))

@@ -207,8 +207,7 @@ on_history_for_removal (redisReply *reply, gpointer user_data)
     if (root == NULL || !JSON_NODE_HOLDS_OBJECT (root))
       continue;
     o = json_node_get_object (root);
-    v = json_object_get_string_member_with_default (o, f->id ? "id" : "user",
-                                                    "");
+    v = gc_chat_json_string (o, f->id ? "id" : "user", "");
     if (g_strcmp0 (v, f->id ? f->id : f->user) == 0)
       run (f->store, argv_new ("LREM", key, "1", e->str, NULL));
   }
@@ -521,15 +520,13 @@ apply_load (Load *load)
     if (root == NULL || !JSON_NODE_HOLDS_OBJECT (root))
       continue;
     o = json_node_get_object (root);
-    m = json_object_get_object_member (o, "message");
+    m = gc_chat_json_object (o, "message");
     if (m == NULL)
       continue;
     msg =
         gc_chat_protocol_parse_message (m, gc_chat_room_get_name (room), NULL);
     if (msg != NULL)
-      gc_chat_room_hold (
-          room, msg,
-          json_object_get_string_member_with_default (o, "term", NULL));
+      gc_chat_room_hold (room, msg, gc_chat_json_string (o, "term", NULL));
   }
 
   p = g_ptr_array_index (load->parts, PART_HISTORY);

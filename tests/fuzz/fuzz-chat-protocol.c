@@ -1,6 +1,9 @@
-/* fuzz-chat-protocol.c — libFuzzer target for the chat request parser, slash commands, normaliser, blocked
- * terms and posting rules. Input: a request; its first line is also used as a term list and as chat text. */
+/* fuzz-chat-protocol.c — libFuzzer target for the chat request parser, the node-to-node message reader
+ * (history items, tips from other nodes), slash commands, normaliser, blocked terms and posting rules.
+ * Input: a request, also read as a message object; its first line is also used as a term list and as chat
+ * text. */
 
+#include <json-glib/json-glib.h>
 #include <string.h>
 
 #include "command.h"
@@ -27,6 +30,45 @@ check_round_trip (const GcChatAction *action)
   g_assert (g_str_equal (out->str, again->str));
 }
 
+/* A message object as Redis's history or another node hands it over: read
+ * it, write it as the history keeps it; reading that back writes the same
+ * bytes again. */
+static void
+check_message (const guint8 *data, size_t size)
+{
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  g_autoptr (GcChatMessage) msg = NULL;
+  g_autoptr (GcChatMessage) back = NULL;
+  g_autoptr (GString) out = g_string_new (NULL);
+  g_autoptr (GString) again = g_string_new (NULL);
+  g_autoptr (JsonParser) reparser = json_parser_new ();
+  JsonNode *root;
+
+  if (!json_parser_load_from_data (parser, (const gchar *)data, (gssize)size,
+                                   NULL))
+    return;
+  root = json_parser_get_root (parser);
+  if (root == NULL || !JSON_NODE_HOLDS_OBJECT (root))
+    return;
+  msg = gc_chat_protocol_parse_message (json_node_get_object (root), "fuzz",
+                                        NULL);
+  if (msg == NULL)
+    return;
+  g_assert (msg->kind != GC_CHAT_MESSAGE_TIP ||
+            (msg->amount > 0 && msg->currency != NULL));
+  gc_chat_protocol_write_message (
+      out, msg, GC_CHAT_WRITE_INTERNAL | GC_CHAT_WRITE_NO_TYPE);
+  g_assert (
+      json_parser_load_from_data (reparser, out->str, (gssize)out->len, NULL));
+  back = gc_chat_protocol_parse_message (
+      json_node_get_object (json_parser_get_root (reparser)), "fuzz", NULL);
+  g_assert (back != NULL);
+  g_assert (back->kind == msg->kind && back->amount == msg->amount);
+  gc_chat_protocol_write_message (
+      again, back, GC_CHAT_WRITE_INTERNAL | GC_CHAT_WRITE_NO_TYPE);
+  g_assert (g_str_equal (out->str, again->str));
+}
+
 int
 LLVMFuzzerTestOneInput (const guint8 *data, size_t size)
 {
@@ -38,6 +80,7 @@ LLVMFuzzerTestOneInput (const guint8 *data, size_t size)
   action = gc_chat_protocol_parse_request ((const gchar *)data, size, NULL);
   if (action != NULL)
     check_round_trip (action);
+  check_message (data, size);
 
   line = g_strndup ((const gchar *)data, nl ? (gsize)(nl - data) : size);
   if (!g_utf8_validate (line, -1, NULL))

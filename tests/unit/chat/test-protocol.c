@@ -186,6 +186,11 @@ test_malformed (void)
   assert_refused ("[1,2]", GC_CHAT_ERROR_BAD_REQUEST);
   assert_refused ("{}", GC_CHAT_ERROR_BAD_REQUEST);
   assert_refused ("{\"type\":\"dance\"}", GC_CHAT_ERROR_UNKNOWN_TYPE);
+  /* A type of the wrong JSON kind is refused, without a GLib critical
+   * (fatal here). */
+  assert_refused ("{\"type\":{}}", GC_CHAT_ERROR_BAD_REQUEST);
+  assert_refused ("{\"type\":[\"send\"]}", GC_CHAT_ERROR_BAD_REQUEST);
+  assert_refused ("{\"type\":7}", GC_CHAT_ERROR_BAD_REQUEST);
   assert_refused ("{\"type\":\"send\",\"text\":\"a\",\"nonce\":{}}",
                   GC_CHAT_ERROR_BAD_REQUEST);
 }
