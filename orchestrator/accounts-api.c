@@ -178,18 +178,6 @@ parse_object (JsonParser *parser, const gchar *data, gsize len)
   return json_node_get_object (root);
 }
 
-/* Returns: (nullable): the string member @name of @object. */
-static const gchar *
-get_string (JsonObject *object, const gchar *name)
-{
-  JsonNode *node = json_object_get_member (object, name);
-
-  if (node == NULL || !JSON_NODE_HOLDS_VALUE (node) ||
-      json_node_get_value_type (node) != G_TYPE_STRING)
-    return NULL;
-  return json_node_get_string (node);
-}
-
 gboolean
 gc_accounts_api_parse_credentials (const gchar *data, gsize len,
                                    gchar **username, gchar **password,
@@ -205,8 +193,8 @@ gc_accounts_api_parse_credentials (const gchar *data, gsize len,
   *username = NULL;
   *password = NULL;
   object = parse_object (parser, data, len);
-  user = object != NULL ? get_string (object, "username") : NULL;
-  pass = object != NULL ? get_string (object, "password") : NULL;
+  user = object != NULL ? gc_http_json_string (object, "username") : NULL;
+  pass = object != NULL ? gc_http_json_string (object, "password") : NULL;
   if (user == NULL || pass == NULL) {
     g_set_error_literal (error, GC_CHANNEL_ERROR, GC_CHANNEL_ERROR_BAD_REQUEST,
                          "expected a JSON object {\"username\": \"...\", "

@@ -1145,17 +1145,6 @@ parse_body (SoupServerMessage *msg, JsonParser *parser, gboolean optional)
   return json_object_ref (json_node_get_object (root));
 }
 
-static const gchar *
-string_member (JsonObject *obj, const gchar *name)
-{
-  JsonNode *node = json_object_get_member (obj, name);
-
-  if (node == NULL || !JSON_NODE_HOLDS_VALUE (node) ||
-      json_node_get_value_type (node) != G_TYPE_STRING)
-    return NULL;
-  return json_node_get_string (node);
-}
-
 /* The owner of @channel as an accounts id; 0 with a reply sent. */
 static gint64
 channel_creator (GcBillingActions *self, SoupServerMessage *msg,
@@ -1205,7 +1194,7 @@ parse_channel_price (GcBillingActions *self, SoupServerMessage *msg,
     return FALSE;
   }
   amount = json_object_get_member (body, "amount");
-  currency = string_member (body, "currency");
+  currency = gc_http_json_string (body, "currency");
   if (amount == NULL || !JSON_NODE_HOLDS_VALUE (amount) ||
       json_node_get_value_type (amount) != G_TYPE_INT64 ||
       json_node_get_int (amount) < CHANNEL_PRICE_MIN ||
@@ -1373,10 +1362,10 @@ gc_billing_actions_route (GcBillingActions *self, SoupServerMessage *msg,
     case ACTION_TIP: {
       g_autoptr (GError) error = NULL;
       JsonNode *amount = json_object_get_member (body, "amount");
-      const gchar *currency = string_member (body, "currency");
+      const gchar *currency = gc_http_json_string (body, "currency");
       JsonNode *message = json_object_get_member (body, "message");
 
-      a->channel = g_strdup (string_member (body, "channel"));
+      a->channel = g_strdup (gc_http_json_string (body, "channel"));
       if (a->channel == NULL) {
         reply_now (msg, SOUP_STATUS_BAD_REQUEST, "bad_request",
                    "\"channel\" is required");
@@ -1396,7 +1385,7 @@ gc_billing_actions_route (GcBillingActions *self, SoupServerMessage *msg,
                            "\"currency\": an ISO 4217 code");
         goto refused;
       } else if (message != NULL && !JSON_NODE_HOLDS_NULL (message)) {
-        const gchar *text = string_member (body, "message");
+        const gchar *text = gc_http_json_string (body, "message");
 
         if (text == NULL || g_utf8_strlen (text, -1) > MESSAGE_MAX ||
             !g_utf8_validate (text, -1, NULL)) {
@@ -1436,7 +1425,7 @@ gc_billing_actions_route (GcBillingActions *self, SoupServerMessage *msg,
     case ACTION_PAYOUT: {
       JsonNode *amount = json_object_get_member (body, "amount");
       const gchar *m = json_object_has_member (body, "method")
-                           ? string_member (body, "method")
+                           ? gc_http_json_string (body, "method")
                            : "auto";
 
       if (g_strcmp0 (m, "auto") == 0)

@@ -453,7 +453,9 @@ do_create_ppv (Job *job)
   gsize len = 0;
   const gchar *data = g_bytes_get_data (job->body, &len);
   JsonObject *obj;
-  JsonNode *price;
+  const gchar *title, *currency;
+  gint64 price = 0, starts_at = 0, ends_at = 0;
+  gboolean has_end;
   GcMoney money;
   gint64 id = 0;
   g_autoptr (JsonBuilder) b = json_builder_new ();
@@ -464,27 +466,18 @@ do_create_ppv (Job *job)
     return;
   }
   obj = json_node_get_object (json_parser_get_root (parser));
-  price = json_object_get_member (obj, "price");
-  if (price == NULL || json_node_get_value_type (price) != G_TYPE_INT64 ||
-      !json_object_has_member (obj, "title") ||
-      !json_object_has_member (obj, "currency") ||
-      json_node_get_value_type (json_object_get_member (obj, "title")) !=
-          G_TYPE_STRING ||
-      json_node_get_value_type (json_object_get_member (obj, "currency")) !=
-          G_TYPE_STRING ||
-      !gc_money_init (&money, json_node_get_int (price),
-                      json_object_get_string_member (obj, "currency"),
-                      &error) ||
-      !gc_billing_state_create_ppv (
-          job->http->state, job->channel, job->account,
-          json_object_get_string_member (obj, "title"),
-          json_object_get_int_member_with_default (obj, "starts_at", 0), &money,
-          &id, &error) ||
-      (json_object_has_member (obj, "ends_at") &&
-       !gc_billing_state_set_ppv_end (
-           job->http->state, id,
-           json_object_get_int_member_with_default (obj, "ends_at", 0),
-           &error))) {
+  title = gc_http_json_string (obj, "title");
+  currency = gc_http_json_string (obj, "currency");
+  has_end = json_object_has_member (obj, "ends_at");
+  if (!gc_http_json_int (obj, "price", &price) || title == NULL ||
+      currency == NULL || !gc_http_json_int (obj, "starts_at", &starts_at) ||
+      (has_end && !gc_http_json_int (obj, "ends_at", &ends_at)) ||
+      !gc_money_init (&money, price, currency, &error) ||
+      !gc_billing_state_create_ppv (job->http->state, job->channel,
+                                    job->account, title, starts_at, &money, &id,
+                                    &error) ||
+      (has_end &&
+       !gc_billing_state_set_ppv_end (job->http->state, id, ends_at, &error))) {
     job_error (job, SOUP_STATUS_BAD_REQUEST, "bad_request",
                error ? error->message
                      : "expected {\"title\", \"starts_at\", \"price\" "

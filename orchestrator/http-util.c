@@ -149,6 +149,29 @@ gc_http_error_code (const GError *error)
   }
 }
 
+const gchar *
+gc_http_json_string (JsonObject *object, const gchar *name)
+{
+  JsonNode *node = json_object_get_member (object, name);
+
+  if (node == NULL || !JSON_NODE_HOLDS_VALUE (node) ||
+      json_node_get_value_type (node) != G_TYPE_STRING)
+    return NULL;
+  return json_node_get_string (node);
+}
+
+gboolean
+gc_http_json_int (JsonObject *object, const gchar *name, gint64 *out)
+{
+  JsonNode *node = json_object_get_member (object, name);
+
+  if (node == NULL || !JSON_NODE_HOLDS_VALUE (node) ||
+      json_node_get_value_type (node) != G_TYPE_INT64)
+    return FALSE;
+  *out = json_node_get_int (node);
+  return TRUE;
+}
+
 void
 gc_http_reply_json (SoupServerMessage *msg, guint status, JsonBuilder *b)
 {

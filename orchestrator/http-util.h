@@ -23,6 +23,16 @@ void gc_http_reply_error (SoupServerMessage *msg, const GError *error);
  * cacheable (API answers carry tokens, keys and moment-to-moment state). */
 void gc_http_reply_json (SoupServerMessage *msg, guint status, JsonBuilder *b);
 
+/* Members of a request's JSON object, by type, without the GLib criticals
+ * json-glib's own getters raise on a type mismatch.
+ * Returns: (nullable): the string member @name, NULL when absent or not a
+ * string. */
+const gchar *gc_http_json_string (JsonObject *object, const gchar *name);
+
+/* TRUE with *@out set when @name is an integer member (not a fraction, not
+ * a string); FALSE when absent or of another type. */
+gboolean gc_http_json_int (JsonObject *object, const gchar *name, gint64 *out);
+
 /* Sets a JSON error body (not the status). */
 void gc_http_set_json_error (SoupServerMessage *msg, const gchar *code,
                              const gchar *message);

@@ -299,6 +299,17 @@ def test_ppv(tmp):
     try:
         f.onboard()
         now = int(time.time())
+        # Bad bodies: members missing or of the wrong JSON type are a 400 and
+        # create nothing (nor a GLib critical in the log).
+        good = {"title": "Final", "starts_at": now + 600, "price": 1500, "currency": "usd"}
+        for bad in ({**good, "price": {}}, {**good, "price": "1500"}, {**good, "price": 15.5},
+                    {**good, "title": ["Final"]}, {**good, "currency": 840}, {**good, "starts_at": {}},
+                    {**good, "ends_at": "later"}, {k: v for k, v in good.items() if k != "starts_at"}):
+            st, body = f.gc.request("POST", f"/api/v1/billing/ppv?channel={PPV_CHANNEL}", bad, token=f.ctoken)
+            check(st == 400 and body["error"]["code"] == "bad_request", f"bad PPV body {bad}: {st} {body}")
+        st, lst = f.gc.request("GET", f"/api/v1/billing/ppv?channel={PPV_CHANNEL}")
+        check(st == 200 and lst["events"] == [], f"events after bad bodies: {lst}")
+        check("CRITICAL" not in f.gc.log_text(), "a GLib critical in the log")
         st, ev = f.gc.request("POST", f"/api/v1/billing/ppv?channel={PPV_CHANNEL}",
                               {"title": "Final", "starts_at": now + 600, "ends_at": now + 7200, "price": 1500,
                                "currency": "usd"}, token=f.ctoken)
