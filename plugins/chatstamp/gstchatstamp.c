@@ -410,6 +410,19 @@ chat_stamp_json_ts (JsonObject *o, gint64 *ms)
   }
 }
 
+/* The string member @name, else @def (also when it is of another JSON
+ * type: json-glib's own getter would raise a critical). */
+static const gchar *
+chat_stamp_json_string (JsonObject *o, const gchar *name, const gchar *def)
+{
+  JsonNode *n = json_object_get_member (o, name);
+
+  if (!n || !JSON_NODE_HOLDS_VALUE (n) ||
+      json_node_get_value_type (n) != G_TYPE_STRING)
+    return def;
+  return json_node_get_string (n);
+}
+
 static JsonObject *
 chat_stamp_json_child (JsonObject *o, const gchar *name)
 {
@@ -443,8 +456,8 @@ gst_chat_stamp_redis_message (const gchar *payload, gpointer user_data)
   o = json_node_get_object (root);
   /* The chat service's envelopes name themselves with `kind`; held messages
    * are not shown to viewers and resync is internal to the nodes. */
-  kind = json_object_get_string_member_with_default (
-      o, "kind", json_object_get_string_member_with_default (o, "type", ""));
+  kind = chat_stamp_json_string (o, "kind",
+                                 chat_stamp_json_string (o, "type", ""));
   if (g_str_equal (kind, "held") || g_str_equal (kind, "resync"))
     return;
   if (!chat_stamp_json_ts (o, &ms) &&

@@ -563,6 +563,10 @@ GST_START_TEST (test_redis_message_is_injected_at_its_ts) {
                           "{\"id\":\"m1\",\"text\":\"hi\",\"ts\":"
                           "1700000000300}}";
   const gchar *flat = "{\"type\":\"tip\",\"ts\":1700000001000}";
+  /* A kind that is no string is no kind (and no GLib critical: made fatal
+   * below for every domain, json-glib's included): the event goes out by
+   * its ts. */
+  const gchar *odd_kind = "{\"kind\":[\"held\"],\"ts\":1700000000100}";
   GstEvent *ev;
   GPid pid;
 
@@ -575,6 +579,12 @@ GST_START_TEST (test_redis_message_is_injected_at_its_ts) {
       g_strdup_printf ("redis-url=unix:%s redis-channel=\"%s\"", sock, channel);
   h = chat_stamp_harness_new (props);
   push_captured (h, 0, 12);
+
+  g_log_set_always_fatal (G_LOG_FATAL_MASK | G_LOG_LEVEL_CRITICAL);
+  redis_publish (sock, channel, odd_kind);
+  ev = wait_timed_metadata (h);
+  assert_timed_metadata (ev, 100 * GST_MSECOND, odd_kind);
+  gst_event_unref (ev);
 
   /* Past stamps go out as soon as they arrive; a held message never. */
   redis_publish (sock, channel, held);
