@@ -119,6 +119,18 @@ get_ref (JsonObject *obj, const gchar *name)
   return id ? id : get_str (get_obj (obj, name), "id");
 }
 
+/* Element @i of @array when it is an object, else NULL (json-glib's own
+ * getter raises a critical on another type). */
+static JsonObject *
+array_obj (JsonArray *array, guint i)
+{
+  JsonNode *node = json_array_get_element (array, i);
+
+  return node != NULL && JSON_NODE_HOLDS_OBJECT (node)
+             ? json_node_get_object (node)
+             : NULL;
+}
+
 static JsonArray *
 get_list_data (JsonObject *obj, const gchar *name)
 {
@@ -265,8 +277,8 @@ on_subscription (Event *ev, GError **error)
     return malformed (error, "subscription without id or status");
   /* Since 2025-03-31.basil the period lives on the items. */
   if (items != NULL && json_array_get_length (items) > 0)
-    period_end = get_int_or (json_array_get_object_element (items, 0),
-                             "current_period_end", period_end);
+    period_end =
+        get_int_or (array_obj (items, 0), "current_period_end", period_end);
   canceled = strcmp (status, "canceled") == 0 ||
              strcmp (ev->type, "customer.subscription.deleted") == 0;
   if (!upsert_subscription (ev, id, get_ref (sub, "customer"),
@@ -326,8 +338,7 @@ on_invoice (Event *ev, GError **error)
   /* What a paid invoice pays for is its lines' period (a renewal invoice's
    * own period_end is the start of the new period). */
   for (guint i = 0; lines != NULL && i < json_array_get_length (lines); i++) {
-    JsonObject *period =
-        get_obj (json_array_get_object_element (lines, i), "period");
+    JsonObject *period = get_obj (array_obj (lines, i), "period");
 
     period_end = MAX (period_end, get_int_or (period, "end", 0));
   }
@@ -589,6 +600,33 @@ charge_is_ours (Event *ev, JsonObject *ch)
   return sqlite3_step (stmt) == SQLITE_ROW;
 }
 
+/* One refund @re of @charge, once by its id, when it succeeded or is
+ * pending (a failed or canceled one moves nothing). @currency: the charge's,
+ * when the refund names none. */
+static gboolean
+apply_refund (Event *ev, const gchar *charge, JsonObject *re,
+              const gchar *currency, GError **error)
+{
+  const gchar *re_id = get_str (re, "id");
+  const gchar *status = get_str (re, "status");
+  GcMoney amount;
+
+  if (re_id == NULL)
+    return malformed (error, "refund without id");
+  if (g_strcmp0 (status, "succeeded") != 0 &&
+      g_strcmp0 (status, "pending") != 0)
+    return TRUE;
+  if (!gc_money_init (&amount, get_int_or (re, "amount", 0),
+                      or_str (get_str (re, "currency"), or_str (currency, "")),
+                      error))
+    return FALSE;
+  return ledger_done (ev,
+                      gc_ledger_refund (ev->ledger, re_id, charge, &amount,
+                                        get_int_or (re, "created", ev->created),
+                                        NULL, error),
+                      error);
+}
+
 static gboolean
 on_charge_refunded (Event *ev, GError **error)
 {
@@ -602,36 +640,33 @@ on_charge_refunded (Event *ev, GError **error)
     ev->ignored = TRUE;
     return TRUE;
   }
-  if (refunds == NULL) {
-    /* API versions since 2022-11-15 leave charge.refunds out unless it is
-     * expanded; the client's endpoint settings must expand it. */
-    return malformed (error, "charge.refunded without charge.refunds");
-  }
-  /* Every refund of the charge so far, each once by its id: a later event
-   * lists the earlier refunds too, in any order. */
+  /* API versions since 2022-11-15 leave charge.refunds out of the event
+   * (webhooks expand nothing): then refund.created / refund.updated carry
+   * each refund, and this event has nothing more to say. */
+  if (refunds == NULL)
+    return TRUE;
+  /* Older versions list every refund of the charge so far, each applied
+   * once by its id: a later event lists the earlier refunds too, in any
+   * order, and a refund.* event about one of them changes nothing more. */
   for (guint i = 0; i < json_array_get_length (refunds); i++) {
-    JsonObject *re = json_array_get_object_element (refunds, i);
-    const gchar *re_id = get_str (re, "id");
-    const gchar *status = get_str (re, "status");
-    GcMoney amount;
-
-    if (re_id == NULL)
-      return malformed (error, "refund without id");
-    if (g_strcmp0 (status, "succeeded") != 0 &&
-        g_strcmp0 (status, "pending") != 0)
-      continue;
-    if (!gc_money_init (
-            &amount, get_int_or (re, "amount", 0),
-            or_str (get_str (re, "currency"), get_str (ch, "currency")), error))
-      return FALSE;
-    if (!ledger_done (ev,
-                      gc_ledger_refund (ev->ledger, re_id, charge, &amount,
-                                        get_int_or (re, "created", ev->created),
-                                        NULL, error),
-                      error))
+    if (!apply_refund (ev, charge, array_obj (refunds, i),
+                       get_str (ch, "currency"), error))
       return FALSE;
   }
   return TRUE;
+}
+
+/* refund.created, refund.updated: one refund by its id; its charge not in
+ * the ledger yet: retry (as for charge.refunded). */
+static gboolean
+on_refund (Event *ev, GError **error)
+{
+  JsonObject *re = ev->object;
+  const gchar *charge = get_ref (re, "charge");
+
+  if (get_str (re, "id") == NULL || charge == NULL)
+    return malformed (error, "refund without id or charge");
+  return apply_refund (ev, charge, re, NULL, error);
 }
 
 static gboolean
@@ -822,6 +857,8 @@ static const struct {
     {"customer.subscription.updated", on_subscription},
     {"customer.subscription.deleted", on_subscription},
     {"charge.refunded", on_charge_refunded},
+    {"refund.created", on_refund},
+    {"refund.updated", on_refund},
     {"charge.dispute.created", on_dispute},
     {"charge.dispute.closed", on_dispute},
     {"account.updated", on_account},

@@ -720,9 +720,15 @@ class State:
 
     def event(self, type_, obj, owner=PLATFORM, previous=None):
         req_id, key = self.current_request
+        data = copy.deepcopy(obj)
+        # Since API version 2022-11-15 a charge no longer carries its refunds
+        # list unless expanded, and webhooks expand nothing: charge.refunded
+        # says how much, refund.created / refund.updated say which.
+        if data.get("object") == "charge" and self.api_version >= "2022-11-15":
+            data.pop("refunds", None)
         ev = self.put("event", {
             "api_version": self.api_version,
-            "data": {"object": copy.deepcopy(obj)},
+            "data": {"object": data},
             "pending_webhooks": 0,
             "request": {"id": req_id, "idempotency_key": key},
             "type": type_,
@@ -977,6 +983,7 @@ class State:
         ch["amount_refunded"] += amount
         ch["refunded"] = ch["amount_refunded"] >= ch["amount"]
         ch["refunds"]["data"].insert(0, copy.deepcopy(rf))
+        self.event("refund.created", rf)
         self.event("charge.refunded", ch, previous={"amount_refunded": ch["amount_refunded"] - amount,
                                                     "refunded": False})
         return rf

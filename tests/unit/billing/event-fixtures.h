@@ -104,6 +104,37 @@ fx_refunded (const gchar *evt, gint64 created, const gchar *ch, gint64 amount,
   return fx_event (evt, created, "charge.refunded", NULL, obj);
 }
 
+/* charge.refunded as API versions since 2022-11-15 send it: no refunds
+ * list (webhooks expand nothing), only the cumulative amount. */
+static inline gchar *
+fx_refunded_bare (const gchar *evt, gint64 created, const gchar *ch,
+                  gint64 amount, gint64 refunded)
+{
+  g_autofree gchar *obj = g_strdup_printf (
+      "{\"id\": \"%s\", \"object\": \"charge\", \"amount\": %" G_GINT64_FORMAT
+      ", \"amount_refunded\": %" G_GINT64_FORMAT ", \"currency\": \"usd\", "
+      "\"metadata\": {}, \"transfer_data\": {\"destination\": \"%s\"}, "
+      "\"refunded\": %s}",
+      ch, amount, refunded, FX_ACCT, refunded >= amount ? "true" : "false");
+
+  return fx_event (evt, created, "charge.refunded", NULL, obj);
+}
+
+/* refund.created / refund.updated for refund @re of charge @ch. */
+static inline gchar *
+fx_refund (const gchar *evt, gint64 created, const gchar *type, const gchar *re,
+           const gchar *ch, gint64 amount, const gchar *status)
+{
+  g_autofree gchar *obj = g_strdup_printf (
+      "{\"id\": \"%s\", \"object\": \"refund\", \"amount\": %" G_GINT64_FORMAT
+      ", \"charge\": \"%s\", \"currency\": \"usd\", \"status\": \"%s\", "
+      "\"payment_intent\": \"pi_tip\", \"metadata\": {}, \"created\": "
+      "%" G_GINT64_FORMAT "}",
+      re, amount, ch, status, created);
+
+  return fx_event (evt, created, type, NULL, obj);
+}
+
 static inline gchar *
 fx_dispute (const gchar *evt, gint64 created, const gchar *type,
             const gchar *du, const gchar *ch, gint64 amount,

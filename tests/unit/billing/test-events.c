@@ -205,6 +205,93 @@ test_refund_partial_then_full (Fixture *f, gconstpointer data)
   g_assert_cmpint (balance (f, GC_LEDGER_ACCOUNT_VIEWER_PAYMENTS), ==, 0);
 }
 
+/* API versions since 2022-11-15: charge.refunded lists no refunds, the
+ * refund.* events carry them. Each refund moves money once by its id,
+ * whichever events name it (a list from an older version included). */
+static void
+test_refund_events (Fixture *f, gconstpointer data)
+{
+  gint64 listed[] = {400};
+  g_autofree gchar *pay =
+      fx_payment ("evt_p", FX_T0 + 10, "payment_intent.succeeded", "pi_tip",
+                  "ch_tip", 1000, "tip", NULL, NULL);
+  g_autofree gchar *bare =
+      fx_refunded_bare ("evt_c", FX_T0 + 30, "ch_tip", 1000, 400);
+  g_autofree gchar *created =
+      fx_refund ("evt_r1", FX_T0 + 30, "refund.created", "re_ch_tip_0",
+                 "ch_tip", 400, "pending");
+  g_autofree gchar *updated =
+      fx_refund ("evt_r2", FX_T0 + 31, "refund.updated", "re_ch_tip_0",
+                 "ch_tip", 400, "succeeded");
+  g_autofree gchar *list =
+      fx_refunded ("evt_l", FX_T0 + 32, "ch_tip", 1000, 1, listed);
+  g_autofree gchar *failed = fx_refund ("evt_r3", FX_T0 + 40, "refund.created",
+                                        "re_2", "ch_tip", 100, "failed");
+  g_autofree gchar *second = fx_refund ("evt_r4", FX_T0 + 50, "refund.created",
+                                        "re_3", "ch_tip", 600, "succeeded");
+
+  g_assert_cmpint (fx_apply (f->state, pay), ==, GC_BILLING_EVENT_APPLIED);
+  g_assert_cmpint (fx_apply (f->state, bare), ==, GC_BILLING_EVENT_APPLIED);
+  g_assert_cmpint (creator_balance (f), ==, 850);
+  g_assert_cmpint (fx_apply (f->state, created), ==, GC_BILLING_EVENT_APPLIED);
+  g_assert_cmpint (creator_balance (f), ==, 850 - 340);
+  g_assert_cmpint (fx_apply (f->state, updated), ==, GC_BILLING_EVENT_APPLIED);
+  g_assert_cmpint (fx_apply (f->state, list), ==, GC_BILLING_EVENT_APPLIED);
+  g_assert_cmpint (creator_balance (f), ==, 850 - 340);
+  g_assert_cmpint (balance (f, GC_LEDGER_ACCOUNT_VIEWER_PAYMENTS), ==, -600);
+  /* A failed refund moves nothing; the rest of the charge, all of it. */
+  g_assert_cmpint (fx_apply (f->state, failed), ==, GC_BILLING_EVENT_APPLIED);
+  g_assert_cmpint (creator_balance (f), ==, 850 - 340);
+  g_assert_cmpint (fx_apply (f->state, second), ==, GC_BILLING_EVENT_APPLIED);
+  g_assert_cmpint (creator_balance (f), ==, 0);
+  g_assert_cmpint (balance (f, GC_LEDGER_ACCOUNT_PLATFORM_FEES), ==, 0);
+  g_assert_cmpint (balance (f, GC_LEDGER_ACCOUNT_VIEWER_PAYMENTS), ==, 0);
+}
+
+/* A refund.* event before its charge is in the ledger is retried; one
+ * without a charge, or a refunds list with no objects in it, is refused
+ * without a GLib critical (fatal here) and records nothing. */
+static void
+test_refund_event_order_and_malformed (Fixture *f, gconstpointer data)
+{
+  g_autofree gchar *pay =
+      fx_payment ("evt_p", FX_T0 + 10, "payment_intent.succeeded", "pi_tip",
+                  "ch_tip", 1000, "tip", NULL, NULL);
+  g_autofree gchar *early = fx_refund ("evt_r1", FX_T0 + 30, "refund.created",
+                                       "re_1", "ch_tip", 250, "succeeded");
+  g_autofree gchar *no_charge =
+      fx_event ("evt_x1", FX_T0 + 31, "refund.created", NULL,
+                "{\"id\": \"re_9\", \"object\": \"refund\", \"amount\": 5, "
+                "\"status\": \"succeeded\"}");
+  g_autofree gchar *odd_list = fx_event (
+      "evt_x2", FX_T0 + 32, "charge.refunded", NULL,
+      "{\"id\": \"ch_tip\", \"object\": \"charge\", \"amount\": 1000, "
+      "\"currency\": \"usd\", \"metadata\": {}, \"transfer_data\": "
+      "{\"destination\": \"" FX_ACCT "\"}, \"refunds\": {\"object\": "
+      "\"list\", \"data\": [7, \"re_1\"]}}");
+  const gchar *bad[] = {no_charge, odd_list};
+  g_autoptr (GError) error = NULL;
+
+  g_assert_cmpint (gc_billing_apply_event (f->state, early, strlen (early),
+                                           FX_T0, NULL, &error),
+                   ==, GC_BILLING_EVENT_RETRY);
+  g_assert_error (error, GC_BILLING_ERROR, GC_BILLING_ERROR_NOT_FOUND);
+  g_assert_cmpint (gc_billing_state_count_events (f->state), ==, 0);
+  g_assert_cmpint (fx_apply (f->state, pay), ==, GC_BILLING_EVENT_APPLIED);
+  for (guint i = 0; i < G_N_ELEMENTS (bad); i++) {
+    g_autoptr (GError) e = NULL;
+
+    g_assert_cmpint (gc_billing_apply_event (f->state, bad[i], strlen (bad[i]),
+                                             FX_T0, NULL, &e),
+                     ==, GC_BILLING_EVENT_FAILED);
+    g_assert_nonnull (e);
+  }
+  g_assert_cmpint (gc_billing_state_count_events (f->state), ==, 1);
+  g_assert_cmpint (creator_balance (f), ==, 850);
+  g_assert_cmpint (fx_apply (f->state, early), ==, GC_BILLING_EVENT_APPLIED);
+  g_assert_cmpint (creator_balance (f), ==, 850 - 212);
+}
+
 static void
 test_dispute_won (Fixture *f, gconstpointer data)
 {
@@ -692,6 +779,9 @@ main (int argc, char **argv)
   ADD ("tip/failed-then-succeeded", test_tip_failed_then_succeeded);
   ADD ("refund/before-charge-retries", test_refund_before_charge_retries);
   ADD ("refund/partial-then-full", test_refund_partial_then_full);
+  ADD ("refund/refund-events", test_refund_events);
+  ADD ("refund/refund-event-order-and-malformed",
+       test_refund_event_order_and_malformed);
   ADD ("dispute/won", test_dispute_won);
   ADD ("dispute/lost-closed-before-created",
        test_dispute_lost_closed_before_created);
