@@ -869,6 +869,83 @@ static const struct {
     {"payout.canceled", on_payout},
 };
 
+GPtrArray *
+gc_billing_unannounced_tips (GcBillingState *state, gint64 since,
+                             GError **error)
+{
+  sqlite3 *db;
+  g_autoptr (sqlite3_stmt) stmt = NULL;
+  g_autoptr (GPtrArray) out = NULL;
+  int rc;
+
+  g_return_val_if_fail (state != NULL, NULL);
+
+  db = gc_ledger_get_db (gc_billing_state_get_ledger (state));
+  if (sqlite3_prepare_v2 (
+          db,
+          "SELECT t.id, t.channel, coalesce (t.viewer, 0), t.viewer_name,"
+          " t.message, t.amount, t.currency FROM billing_tips t"
+          " LEFT JOIN billing_tip_announcements a ON a.tip = t.id"
+          " WHERE t.status = 'succeeded' AND a.tip IS NULL"
+          " AND t.occurred_at >= ?1 ORDER BY t.occurred_at, t.id",
+          -1, &stmt, NULL) != SQLITE_OK) {
+    g_set_error (error, GC_BILLING_ERROR, GC_BILLING_ERROR_STORAGE,
+                 "unannounced tips: %s", sqlite3_errmsg (db));
+    return NULL;
+  }
+  sqlite3_bind_int64 (stmt, 1, since);
+  out = g_ptr_array_new_with_free_func ((GDestroyNotify)gc_billing_tip_free);
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW) {
+    GcBillingTip *tip = g_new0 (GcBillingTip, 1);
+    const guchar *currency = sqlite3_column_text (stmt, 6);
+
+    tip->id = g_strdup ((const gchar *)sqlite3_column_text (stmt, 0));
+    tip->channel = g_strdup ((const gchar *)sqlite3_column_text (stmt, 1));
+    tip->viewer = sqlite3_column_int64 (stmt, 2);
+    tip->viewer_name = g_strdup ((const gchar *)sqlite3_column_text (stmt, 3));
+    tip->message = g_strdup ((const gchar *)sqlite3_column_text (stmt, 4));
+    g_ptr_array_add (out, tip);
+    if (!gc_money_init (&tip->amount, sqlite3_column_int64 (stmt, 5),
+                        currency ? (const gchar *)currency : "", error))
+      return NULL;
+  }
+  if (rc != SQLITE_DONE) {
+    g_set_error (error, GC_BILLING_ERROR, GC_BILLING_ERROR_STORAGE,
+                 "unannounced tips: %s", sqlite3_errmsg (db));
+    return NULL;
+  }
+  return g_steal_pointer (&out);
+}
+
+gboolean
+gc_billing_mark_tip_announced (GcBillingState *state, const gchar *id,
+                               gint64 when, GError **error)
+{
+  sqlite3 *db;
+  g_autoptr (sqlite3_stmt) stmt = NULL;
+
+  g_return_val_if_fail (state != NULL, FALSE);
+  g_return_val_if_fail (id != NULL, FALSE);
+
+  db = gc_ledger_get_db (gc_billing_state_get_ledger (state));
+  if (sqlite3_prepare_v2 (db,
+                          "INSERT OR IGNORE INTO billing_tip_announcements"
+                          " (tip, announced_at) VALUES (?1, ?2)",
+                          -1, &stmt, NULL) != SQLITE_OK) {
+    g_set_error (error, GC_BILLING_ERROR, GC_BILLING_ERROR_STORAGE,
+                 "tip announcement: %s", sqlite3_errmsg (db));
+    return FALSE;
+  }
+  sqlite3_bind_text (stmt, 1, id, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_int64 (stmt, 2, when);
+  if (sqlite3_step (stmt) != SQLITE_DONE) {
+    g_set_error (error, GC_BILLING_ERROR, GC_BILLING_ERROR_STORAGE,
+                 "tip announcement: %s", sqlite3_errmsg (db));
+    return FALSE;
+  }
+  return TRUE;
+}
+
 GcBillingEventOutcome
 gc_billing_apply_event (GcBillingState *state, const gchar *json, gsize len,
                         gint64 now, GcBillingTip **tip, GError **error)

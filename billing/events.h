@@ -46,6 +46,19 @@ typedef struct {
 void gc_billing_tip_free (GcBillingTip *tip);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (GcBillingTip, gc_billing_tip_free)
 
+/* Announcing tips in chat happens after the commit that made them succeed,
+ * so a crash in between would lose it: the caller records each
+ * announcement, and on start announces what succeeded since @since (event
+ * time, seconds) and was never announced.
+ * Returns: (transfer full) (element-type GcBillingTip) (nullable): oldest
+ * first; NULL with @error on a storage error. */
+GPtrArray *gc_billing_unannounced_tips (GcBillingState *state, gint64 since,
+                                        GError **error);
+
+/* Records that tip @id was announced at @when (seconds); again: nothing. */
+gboolean gc_billing_mark_tip_announced (GcBillingState *state, const gchar *id,
+                                        gint64 when, GError **error);
+
 /* Applies the Stripe event @json (@len bytes, the verified raw body) to
  * @state and its ledger in one transaction (BEGIN IMMEDIATE ... COMMIT):
  * the event id goes into billing_events and every effect is written, or

@@ -125,6 +125,12 @@ static const gchar schema[] =
     "  payout TEXT PRIMARY KEY,"
     "  fee INTEGER NOT NULL CHECK (fee >= 0),"
     "  currency TEXT NOT NULL) STRICT;"
+    /* Tips announced in chat (after the commit that made them succeed):
+     * apart from billing_tips, so announcing, which depends on when
+     * glasscastd runs, never changes the state webhooks build. */
+    "CREATE TABLE IF NOT EXISTS billing_tip_announcements ("
+    "  tip TEXT PRIMARY KEY,"
+    "  announced_at INTEGER NOT NULL) STRICT;"
     "CREATE TABLE IF NOT EXISTS billing_outbound ("
     "  id INTEGER PRIMARY KEY,"
     "  kind TEXT NOT NULL,"

@@ -9,6 +9,11 @@
 #include "billing-actions.h"
 #include "http-util.h"
 
+/* On start, tips that succeeded this recently but were never announced in
+ * chat (glasscastd stopped between the commit and the announcement) are
+ * announced; older ones would only surprise. */
+#define TIP_ANNOUNCE_LATE_S (10 * 60)
+
 /* Stripe's events are a few KiB; anything near this is not one. */
 #define WEBHOOK_BODY_MAX (1024 * 1024)
 #define SECRETS_ENV "GLASSCAST_STRIPE_WEBHOOK_SECRETS"
@@ -53,6 +58,7 @@ struct _Job {
   gchar *content_type;
   gchar *response;
   GcBillingTip *tip;
+  GPtrArray *tips; /* (nullable) GcBillingTip: never announced, on start */
 };
 
 static void
@@ -65,6 +71,7 @@ job_free (Job *job)
   g_free (job->content_type);
   g_free (job->response);
   gc_billing_tip_free (job->tip);
+  g_clear_pointer (&job->tips, g_ptr_array_unref);
   g_free (job);
 }
 
@@ -109,30 +116,51 @@ job_json (Job *job, JsonBuilder *b)
   job->response = json_to_string (root, FALSE);
 }
 
-/* Back on the main context: reply, and announce a tip. */
+static void queue (GcBillingHttp *http, Job *job, SoupServerMessage *msg);
+static void do_mark_announced (Job *job);
+
+/* On the main context: @t in its channel's chat (every viewer's alert and
+ * chatstamp's emsg), then recorded as announced on the billing thread. */
+static void
+announce_tip (GcBillingHttp *http, GcBillingTip *t)
+{
+  GcChatTip tip = {0};
+  g_autofree gchar *user = NULL;
+  Job *mark;
+
+  if (http->chat == NULL || t->channel == NULL)
+    return;
+  user = g_strdup_printf ("%" G_GINT64_FORMAT, t->viewer);
+  tip.id = t->id;
+  tip.room = t->channel;
+  tip.user = user;
+  tip.display_name = t->viewer_name ? t->viewer_name : user;
+  tip.amount = t->amount.amount;
+  tip.currency = t->amount.currency;
+  tip.text = t->message;
+  /* Accepted now: the player shows it when its playhead reaches this
+   * wall-clock moment of the video. */
+  tip.ts_ms = g_get_real_time () / 1000;
+  gc_chat_service_publish_tip (http->chat, &tip);
+  g_log_structured (G_LOG_DOMAIN, G_LOG_LEVEL_INFO, "GC_CHANNEL", t->channel,
+                    "GC_TIP", t->id, "MESSAGE", "tip announced in chat");
+  mark = g_new0 (Job, 1);
+  mark->func = do_mark_announced;
+  mark->username = g_strdup (t->id);
+  queue (http, mark, NULL);
+}
+
+/* Back on the main context: reply, and announce tips. */
 static gboolean
 job_done (gpointer data)
 {
   Job *job = data;
   GcBillingHttp *http = job->http;
 
-  if (job->tip != NULL && http->chat != NULL && job->tip->channel != NULL) {
-    GcChatTip tip = {0};
-    g_autofree gchar *user =
-        g_strdup_printf ("%" G_GINT64_FORMAT, job->tip->viewer);
-
-    tip.id = job->tip->id;
-    tip.room = job->tip->channel;
-    tip.user = user;
-    tip.display_name = job->tip->viewer_name ? job->tip->viewer_name : user;
-    tip.amount = job->tip->amount.amount;
-    tip.currency = job->tip->amount.currency;
-    tip.text = job->tip->message;
-    /* Accepted now: the player shows it when its playhead reaches this
-     * wall-clock moment of the video. */
-    tip.ts_ms = g_get_real_time () / 1000;
-    gc_chat_service_publish_tip (http->chat, &tip);
-  }
+  if (job->tip != NULL)
+    announce_tip (http, job->tip);
+  for (guint i = 0; job->tips != NULL && i < job->tips->len; i++)
+    announce_tip (http, g_ptr_array_index (job->tips, i));
   if (job->msg != NULL) {
     SoupMessageHeaders *h = soup_server_message_get_response_headers (job->msg);
 
@@ -184,6 +212,36 @@ queue (GcBillingHttp *http, Job *job, SoupServerMessage *msg)
 }
 
 /* --- jobs (billing thread) ------------------------------------------------------ */
+
+/* job->username: the tip's id. */
+static void
+do_mark_announced (Job *job)
+{
+  g_autoptr (GError) error = NULL;
+
+  if (!gc_billing_mark_tip_announced (job->http->state, job->username,
+                                      g_get_real_time () / G_USEC_PER_SEC,
+                                      &error))
+    g_log_structured (G_LOG_DOMAIN, G_LOG_LEVEL_WARNING, "MESSAGE",
+                      "billing: %s", error->message);
+}
+
+static void
+do_announce_pending (Job *job)
+{
+  g_autoptr (GError) error = NULL;
+
+  job->tips = gc_billing_unannounced_tips (
+      job->http->state,
+      g_get_real_time () / G_USEC_PER_SEC - TIP_ANNOUNCE_LATE_S, &error);
+  if (job->tips == NULL)
+    g_log_structured (G_LOG_DOMAIN, G_LOG_LEVEL_WARNING, "MESSAGE",
+                      "billing: %s", error->message);
+  else if (job->tips->len > 0)
+    g_log_structured (G_LOG_DOMAIN, G_LOG_LEVEL_INFO, "MESSAGE",
+                      "billing: %u tip(s) not announced before the last stop",
+                      job->tips->len);
+}
 
 static void
 do_webhook (Job *job)
@@ -778,8 +836,16 @@ gc_billing_http_get_accounts (GcBillingHttp *http)
 void
 gc_billing_http_set_chat (GcBillingHttp *http, GcChatService *service)
 {
+  Job *job;
+
   g_return_if_fail (http != NULL);
   http->chat = service;
+  if (service == NULL)
+    return;
+  /* What a crash kept from chat, first. */
+  job = g_new0 (Job, 1);
+  job->func = do_announce_pending;
+  queue (http, job, NULL);
 }
 
 void

@@ -13,6 +13,7 @@ import base64
 import json
 import os
 import socket
+import sqlite3
 import struct
 import sys
 import tempfile
@@ -294,6 +295,67 @@ def test_tip(tmp):
         f.stop()
 
 
+def late_history_tips(f):
+    """The tips in the room history a viewer joining now gets."""
+    ws = ws_connect(f.gc.port, "/chat/chan")
+    try:
+        ws_send_text(ws, json.dumps({"type": "join", "history": 50}))
+        welcome = next((fr for fr in ws_frames(ws, time.time() + 10) if fr.get("type") == "welcome"), None)
+        check(welcome is not None, "no welcome")
+        return [m for m in welcome["history"] if m.get("kind") == "tip"]
+    finally:
+        ws.close()
+
+
+def announcements(f):
+    db = sqlite3.connect(os.path.join(f.gc.data, "billing.db"))
+    try:
+        return {t for (t,) in db.execute("SELECT tip FROM billing_tip_announcements")}
+    finally:
+        db.close()
+
+
+def test_tip_announced_after_restart(tmp):
+    """A tip whose payment was committed but never announced in chat (glasscastd stopped in between) is
+    announced when glasscastd starts again; one that was announced is not announced twice."""
+    f = Fixture(tmp)
+    try:
+        f.onboard()
+        st, body = f.api("POST", "tips", {"channel": "chan", "amount": 700, "currency": "usd", "message": "again"},
+                         token=f.vtoken)
+        check(st == 201, f"tip: {st} {body}")
+        f.pay(body["checkout_url"])
+        f.settle()
+        pi = f.fake_objects("payment_intent")[0]["id"]
+        wait_for("the tip announced", lambda: pi in announcements(f))
+        check([t["id"] for t in late_history_tips(f)] == [pi], "the tip is not in the chat history")
+
+        # The state a crash between the commit and the announcement leaves.
+        f.gc.stop()
+        db = sqlite3.connect(os.path.join(f.gc.data, "billing.db"))
+        db.execute("DELETE FROM billing_tip_announcements")
+        db.commit()
+        db.close()
+        f.gc.start()
+        f.stripe.point_at(f.gc, secrets=[SECRET_NEW])
+        wait_for("the tip announced after the restart", lambda: pi in announcements(f))
+        tips = late_history_tips(f)
+        check(len(tips) == 1 and tips[0]["id"] == pi and tips[0]["amount"] == 700 and tips[0]["currency"] == "USD"
+              and tips[0]["text"] == "again", f"tips in the history after the restart: {tips}")
+
+        # Announced already: a restart does not announce it again (the room's
+        # history starts empty with the embedded Redis).
+        f.gc.stop()
+        f.gc.start()
+        f.stripe.point_at(f.gc, secrets=[SECRET_NEW])
+        time.sleep(0.5)
+        check(late_history_tips(f) == [], "an announced tip was announced again after a restart")
+        check(f.gc.log_text().count("tip announced in chat") == 2,
+              "expected exactly two announcements in the log")
+    finally:
+        f.stop()
+
+
 def test_ppv(tmp):
     f = Fixture(tmp)
     try:
@@ -532,7 +594,7 @@ def test_price(tmp):
 
 
 TESTS = {"onboarding": test_onboarding, "refusals": test_refusals, "subscribe": test_subscribe,
-         "tip": test_tip, "ppv": test_ppv, "ban": test_ban, "payout": test_payout, "price": test_price}
+         "tip": test_tip, "tip-announced-after-restart": test_tip_announced_after_restart, "ppv": test_ppv, "ban": test_ban, "payout": test_payout, "price": test_price}
 
 
 def main():

@@ -292,6 +292,55 @@ test_refund_event_order_and_malformed (Fixture *f, gconstpointer data)
   g_assert_cmpint (creator_balance (f), ==, 850 - 212);
 }
 
+/* Succeeded tips not announced yet, since a time, oldest first; announced
+ * once; a failed one never listed. */
+static void
+test_unannounced_tips (Fixture *f, gconstpointer data)
+{
+  g_autofree gchar *old =
+      fx_payment ("evt_o", FX_T0 + 10, "payment_intent.succeeded", "pi_old",
+                  "ch_old", 300, "tip", NULL, NULL);
+  g_autofree gchar *a =
+      fx_payment ("evt_a", FX_T0 + 100, "payment_intent.succeeded", "pi_a",
+                  "ch_a", 500, "tip", NULL, "\"glasscast_message\": \"hi\"");
+  g_autofree gchar *b =
+      fx_payment ("evt_b", FX_T0 + 90, "payment_intent.succeeded", "pi_b",
+                  "ch_b", 700, "tip", NULL, NULL);
+  g_autofree gchar *failed =
+      fx_payment ("evt_f", FX_T0 + 95, "payment_intent.payment_failed", "pi_f",
+                  "ch_f", 900, "tip", NULL, NULL);
+  g_autoptr (GPtrArray) tips = NULL;
+  g_autoptr (GPtrArray) left = NULL;
+  g_autoptr (GError) error = NULL;
+  GcBillingTip *t;
+
+  fx_apply (f->state, old);
+  fx_apply (f->state, a);
+  fx_apply (f->state, b);
+  fx_apply (f->state, failed);
+  tips = gc_billing_unannounced_tips (f->state, FX_T0 + 50, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (tips->len, ==, 2);
+  t = g_ptr_array_index (tips, 0);
+  g_assert_cmpstr (t->id, ==, "pi_b");
+  g_assert_cmpint (t->amount.amount, ==, 700);
+  g_assert_cmpstr (t->amount.currency, ==, "USD");
+  g_assert_cmpstr (t->channel, ==, FX_CHANNEL);
+  g_assert_cmpint (t->viewer, ==, FX_VIEWER);
+  t = g_ptr_array_index (tips, 1);
+  g_assert_cmpstr (t->id, ==, "pi_a");
+  g_assert_cmpstr (t->message, ==, "hi");
+  g_assert_true (
+      gc_billing_mark_tip_announced (f->state, "pi_b", FX_T0 + 200, &error));
+  g_assert_true (
+      gc_billing_mark_tip_announced (f->state, "pi_b", FX_T0 + 300, &error));
+  left = gc_billing_unannounced_tips (f->state, FX_T0 + 50, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (left->len, ==, 1);
+  g_assert_cmpstr (((GcBillingTip *)g_ptr_array_index (left, 0))->id, ==,
+                   "pi_a");
+}
+
 static void
 test_dispute_won (Fixture *f, gconstpointer data)
 {
@@ -780,6 +829,7 @@ main (int argc, char **argv)
   ADD ("refund/before-charge-retries", test_refund_before_charge_retries);
   ADD ("refund/partial-then-full", test_refund_partial_then_full);
   ADD ("refund/refund-events", test_refund_events);
+  ADD ("tip/unannounced", test_unannounced_tips);
   ADD ("refund/refund-event-order-and-malformed",
        test_refund_event_order_and_malformed);
   ADD ("dispute/won", test_dispute_won);
