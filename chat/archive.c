@@ -25,7 +25,10 @@
   "  ts_ms INTEGER NOT NULL,"                                                  \
   "  stream_offset_ms INTEGER,"                                                \
   "  deleted_ts_ms INTEGER,"                                                   \
-  "  deleted_by TEXT);"                                                        \
+  "  deleted_by TEXT,"                                                         \
+  "  kind TEXT NOT NULL DEFAULT 'message',"                                    \
+  "  amount INTEGER,"                                                          \
+  "  currency TEXT);"                                                          \
   "CREATE INDEX IF NOT EXISTS chat_messages_room_ts"                           \
   "  ON chat_messages (room, ts_ms);"                                          \
   "CREATE INDEX IF NOT EXISTS chat_messages_room_offset"                       \
@@ -54,8 +57,8 @@ typedef enum {
 
 typedef struct {
   OpKind kind;
-  gchar *s[7]; /* string fields, by kind */
-  gint64 n[2]; /* integer fields, by kind */
+  gchar *s[8]; /* string fields, by kind */
+  gint64 n[3]; /* integer fields, by kind */
   /* OP_FLUSH: the waiter */
   GMutex *lock;
   GCond *cond;
@@ -89,6 +92,7 @@ gc_chat_archived_message_free (GcChatArchivedMessage *msg)
   g_free (msg->text);
   g_free (msg->reply_to);
   g_free (msg->deleted_by);
+  g_free (msg->currency);
   g_free (msg);
 }
 
@@ -144,8 +148,9 @@ apply_op (sqlite3 *db, Op *op)
 {
   static const gchar *const sql[] = {
       [OP_MESSAGE] = "INSERT OR IGNORE INTO chat_messages (id, room, user, "
-                     "display_name, text, reply_to, ts_ms, stream_offset_ms) "
-                     "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                     "display_name, text, reply_to, ts_ms, stream_offset_ms, "
+                     "kind, amount, currency) "
+                     "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
       [OP_DELETE] = "UPDATE chat_messages SET deleted_ts_ms = ?3, "
                     "deleted_by = ?4 WHERE room = ?1 AND id = ?2 AND "
                     "deleted_ts_ms IS NULL",
@@ -170,6 +175,13 @@ apply_op (sqlite3 *db, Op *op)
         sqlite3_bind_int64 (st, 8, op->n[1]);
       else
         sqlite3_bind_null (st, 8);
+      /* s[6]: the currency of a tip, NULL for a chat message. */
+      bind_text (st, 9, op->s[6] != NULL ? "tip" : "message");
+      if (op->s[6] != NULL)
+        sqlite3_bind_int64 (st, 10, op->n[2]);
+      else
+        sqlite3_bind_null (st, 10);
+      bind_text (st, 11, op->s[6]);
       break;
     case OP_DELETE:
     case OP_DELETE_USER:
@@ -241,6 +253,36 @@ writer_thread (gpointer data)
   return NULL;
 }
 
+/* An archive made before tips were archived gets their columns. */
+static gboolean
+add_tip_columns (sqlite3 *db, GError **error)
+{
+  sqlite3_stmt *st = NULL;
+  gboolean have = FALSE;
+
+  if (sqlite3_prepare_v2 (db, "PRAGMA table_info (chat_messages)", -1, &st,
+                          NULL) != SQLITE_OK)
+    return sql_error (db, error, "cannot read the chat archive's columns");
+  while (sqlite3_step (st) == SQLITE_ROW)
+    have |= g_strcmp0 ((const gchar *)sqlite3_column_text (st, 1), "kind") == 0;
+  sqlite3_finalize (st);
+  if (have)
+    return TRUE;
+  if (sqlite3_exec (db,
+                    "BEGIN;"
+                    "ALTER TABLE chat_messages ADD COLUMN kind TEXT NOT NULL"
+                    " DEFAULT 'message';"
+                    "ALTER TABLE chat_messages ADD COLUMN amount INTEGER;"
+                    "ALTER TABLE chat_messages ADD COLUMN currency TEXT;"
+                    "COMMIT;",
+                    NULL, NULL, NULL) != SQLITE_OK) {
+    sql_error (db, error, "cannot add the tip columns to the chat archive");
+    sqlite3_exec (db, "ROLLBACK", NULL, NULL, NULL);
+    return FALSE;
+  }
+  return TRUE;
+}
+
 GcChatArchive *
 gc_chat_archive_open (const gchar *path, GError **error)
 {
@@ -259,6 +301,10 @@ gc_chat_archive_open (const gchar *path, GError **error)
     g_set_error (error, GC_CHAT_ERROR, GC_CHAT_ERROR_STORAGE,
                  "cannot prepare the chat archive: %s", errmsg);
     sqlite3_free (errmsg);
+    sqlite3_close (db);
+    return NULL;
+  }
+  if (!add_tip_columns (db, error)) {
     sqlite3_close (db);
     return NULL;
   }
@@ -310,6 +356,10 @@ gc_chat_archive_add_message (GcChatArchive *archive, const GcChatMessage *msg,
   op->s[5] = g_strdup (msg->reply_to);
   op->n[0] = msg->ts_ms;
   op->n[1] = stream_offset_ms;
+  if (msg->kind == GC_CHAT_MESSAGE_TIP) {
+    op->s[6] = g_strdup (msg->currency ? msg->currency : "");
+    op->n[2] = msg->amount;
+  }
   push (archive, op);
 }
 
@@ -418,7 +468,8 @@ gc_chat_archive_read_range (GcChatArchive *archive, const gchar *room,
     return NULL;
   sql = g_strdup_printf (
       "SELECT id, room, user, display_name, text, reply_to, ts_ms, "
-      "stream_offset_ms, deleted_ts_ms, deleted_by FROM chat_messages "
+      "stream_offset_ms, deleted_ts_ms, deleted_by, kind, amount, currency "
+      "FROM chat_messages "
       "WHERE room = ?1 AND %s >= ?2 AND %s < ?3 %s ORDER BY %s, ts_ms, id",
       col, col, include_deleted ? "" : "AND deleted_ts_ms IS NULL", col);
   if (sqlite3_prepare_v2 (db, sql, -1, &st, NULL) != SQLITE_OK) {
@@ -447,6 +498,11 @@ gc_chat_archive_read_range (GcChatArchive *archive, const gchar *room,
     m->deleted = sqlite3_column_type (st, 8) != SQLITE_NULL;
     m->deleted_ts_ms = m->deleted ? sqlite3_column_int64 (st, 8) : 0;
     m->deleted_by = column_text (st, 9);
+    if (g_strcmp0 ((const gchar *)sqlite3_column_text (st, 10), "tip") == 0) {
+      m->kind = GC_CHAT_MESSAGE_TIP;
+      m->amount = sqlite3_column_int64 (st, 11);
+      m->currency = column_text (st, 12);
+    }
     g_ptr_array_add (out, m);
   }
   if (rc != SQLITE_DONE) {

@@ -23,8 +23,11 @@ typedef struct {
   gint64 ts_ms;            /* server wall-clock time accepted */
   gint64 stream_offset_ms; /* media time in the live stream; -1: unknown */
   gboolean deleted;
-  gint64 deleted_ts_ms; /* 0 when not deleted */
-  gchar *deleted_by;    /* (nullable) */
+  gint64 deleted_ts_ms;   /* 0 when not deleted */
+  gchar *deleted_by;      /* (nullable) */
+  GcChatMessageKind kind; /* a chat message or a paid tip */
+  gint64 amount;          /* a tip: integer minor units */
+  gchar *currency;        /* a tip: ISO 4217 */
 } GcChatArchivedMessage;
 
 void gc_chat_archived_message_free (GcChatArchivedMessage *msg);

@@ -483,6 +483,13 @@ gc_chat_service_publish_tip (GcChatService *service, const GcChatTip *tip)
   history = gc_chat_message_new_tip (tip);
   gc_chat_room_add_history (sr->room, history);
   gc_chat_store_write_history (service->store, history);
+  /* And in the archive, at its moment of the stream, for VOD replay. */
+  if (service->archive != NULL)
+    gc_chat_archive_add_message (
+        service->archive, history,
+        service->offset_func != NULL
+            ? service->offset_func (tip->room, tip->ts_ms, service->offset_data)
+            : -1);
   g_string_append (body, ",\"tip\":");
   g_string_append_len (body, json->str, json->len);
   gc_chat_service_publish (sr, "tip", body);

@@ -361,6 +361,11 @@ read_in_thread (GTask *task, gpointer source, gpointer data,
       g_string_append (out, ",\"text\":");
       gc_chat_json_append_string (out, m->text);
       append_nullable (out, "reply_to", m->reply_to);
+      if (m->kind == GC_CHAT_MESSAGE_TIP) {
+        g_string_append_printf (
+            out, ",\"kind\":\"tip\",\"amount\":%" G_GINT64_FORMAT, m->amount);
+        append_nullable (out, "currency", m->currency);
+      }
       g_string_append_printf (out, ",\"ts\":%" G_GINT64_FORMAT, m->ts_ms);
       if (m->stream_offset_ms >= 0)
         g_string_append_printf (out, ",\"offset_ms\":%" G_GINT64_FORMAT,

@@ -291,6 +291,12 @@ def test_tip(tmp):
               and tips[0]["currency"] == "USD" and tips[0]["text"] == "great stream"
               and tips[0]["ts"] == tip["ts"], f"tips in the late viewer's history: {welcome['history']}")
         late.close()
+        # And in the chat archive (VOD replay), as a tip.
+        st, arch = f.gc.request("GET", f"/api/v1/chat/chan/messages?from_ms=0&to_ms={tip['ts'] + 1}")
+        archived = [m for m in arch.get("messages", []) if m["id"] == tip["id"]] if st == 200 else []
+        check(len(archived) == 1 and archived[0].get("kind") == "tip" and archived[0]["amount"] == 1000
+              and archived[0]["currency"] == "USD" and archived[0]["text"] == "great stream",
+              f"the tip in the chat archive: {st} {arch}")
     finally:
         f.stop()
 

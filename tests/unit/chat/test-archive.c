@@ -2,6 +2,7 @@
  * not removed, time-range reads on both clocks, the audit log, reopening. */
 
 #include <glib/gstdio.h>
+#include <sqlite3.h>
 
 #include "archive.h"
 
@@ -180,6 +181,81 @@ test_survives_reopen (Fixture *f, gconstpointer data)
   g_assert_cmpuint (got->len, ==, 1);
 }
 
+/* A paid tip is archived as one, amount and currency with it. */
+static void
+test_tip_archived (Fixture *f, gconstpointer data)
+{
+  GcChatTip tip = {"pi_1", "lobby", "bob", "Bob", 1250, "EUR", NULL, 2000};
+  g_autoptr (GcChatMessage) m = gc_chat_message_new_tip (&tip);
+  g_autoptr (GPtrArray) got = NULL;
+  GcChatArchivedMessage *a, *t;
+
+  add (f->archive, "m1", "ann", 1000, 100);
+  gc_chat_archive_add_message (f->archive, m, 1100);
+  got = read_range (f, GC_CHAT_ARCHIVE_BY_STREAM, 0, 5000, FALSE);
+  g_assert_cmpuint (got->len, ==, 2);
+  a = got->pdata[0];
+  t = got->pdata[1];
+  g_assert_cmpint (a->kind, ==, GC_CHAT_MESSAGE_TEXT);
+  g_assert_null (a->currency);
+  g_assert_cmpint (t->kind, ==, GC_CHAT_MESSAGE_TIP);
+  g_assert_cmpstr (t->id, ==, "pi_1");
+  g_assert_cmpint (t->amount, ==, 1250);
+  g_assert_cmpstr (t->currency, ==, "EUR");
+  g_assert_cmpstr (t->text, ==, "");
+  g_assert_cmpint (t->stream_offset_ms, ==, 1100);
+}
+
+/* An archive written before tips were archived opens with its messages
+ * and takes tips from then on. */
+static void
+test_old_archive_upgraded (void)
+{
+  g_autofree gchar *dir = g_dir_make_tmp ("gc-chat-archive-XXXXXX", NULL);
+  g_autofree gchar *path = g_build_filename (dir, "chat.db", NULL);
+  g_autofree gchar *wal = g_strconcat (path, "-wal", NULL);
+  g_autofree gchar *shm = g_strconcat (path, "-shm", NULL);
+  GcChatTip tip = {"pi_2", "lobby", "bob", "Bob", 5, "JPY", "hi", 3000};
+  g_autoptr (GcChatMessage) m = gc_chat_message_new_tip (&tip);
+  g_autoptr (GPtrArray) got = NULL;
+  g_autoptr (GError) error = NULL;
+  GcChatArchive *archive;
+  sqlite3 *db;
+
+  g_assert_cmpint (sqlite3_open (path, &db), ==, SQLITE_OK);
+  g_assert_cmpint (
+      sqlite3_exec (
+          db,
+          "CREATE TABLE chat_messages (id TEXT PRIMARY KEY, room TEXT NOT "
+          "NULL, user TEXT NOT NULL, display_name TEXT NOT NULL, text TEXT "
+          "NOT NULL, reply_to TEXT, ts_ms INTEGER NOT NULL, stream_offset_ms "
+          "INTEGER, deleted_ts_ms INTEGER, deleted_by TEXT);"
+          "INSERT INTO chat_messages (id, room, user, display_name, text, "
+          "ts_ms) VALUES ('old', 'lobby', 'ann', 'Ann', 'before', 1000);",
+          NULL, NULL, NULL),
+      ==, SQLITE_OK);
+  sqlite3_close (db);
+
+  archive = gc_chat_archive_open (path, &error);
+  g_assert_no_error (error);
+  gc_chat_archive_add_message (archive, m, -1);
+  g_assert_true (gc_chat_archive_flush (archive, NULL));
+  got = gc_chat_archive_read_range (
+      archive, "lobby", GC_CHAT_ARCHIVE_BY_WALL_CLOCK, 0, 5000, FALSE, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (got->len, ==, 2);
+  g_assert_cmpint (((GcChatArchivedMessage *)got->pdata[0])->kind, ==,
+                   GC_CHAT_MESSAGE_TEXT);
+  g_assert_cmpint (((GcChatArchivedMessage *)got->pdata[1])->kind, ==,
+                   GC_CHAT_MESSAGE_TIP);
+  g_assert_cmpint (((GcChatArchivedMessage *)got->pdata[1])->amount, ==, 5);
+  gc_chat_archive_close (archive);
+  g_unlink (path);
+  g_unlink (wal);
+  g_unlink (shm);
+  g_rmdir (dir);
+}
+
 static void
 test_open_failure_reported (void)
 {
@@ -201,7 +277,10 @@ main (int argc, char **argv)
   ADD ("/chat/archive/duplicates", test_duplicate_ids_stored_once);
   ADD ("/chat/archive/audit", test_audit_log);
   ADD ("/chat/archive/reopen", test_survives_reopen);
+  ADD ("/chat/archive/tip", test_tip_archived);
 #undef ADD
+  g_test_add_func ("/chat/archive/old-archive-upgraded",
+                   test_old_archive_upgraded);
   g_test_add_func ("/chat/archive/open-failure", test_open_failure_reported);
   return g_test_run ();
 }
