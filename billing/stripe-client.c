@@ -891,6 +891,20 @@ bad:
   return FALSE;
 }
 
+/* GET @collection@id (an object by its id). Returns: (transfer full)
+ * (nullable): the body. */
+static gchar *
+retrieve (GcStripeClient *c, const gchar *collection, const gchar *id,
+          const gchar *what, GError **error)
+{
+  g_autofree gchar *path = NULL;
+
+  if (!check_id (id, what, error))
+    return NULL;
+  path = g_strconcat (collection, id, NULL);
+  return call (c, "GET", path, NULL, NULL, error);
+}
+
 static gboolean
 check_text (const gchar *text, const gchar *what, GError **error)
 {
@@ -963,14 +977,11 @@ GcStripeAccount *
 gc_stripe_client_retrieve_account (GcStripeClient *c, const gchar *account,
                                    GError **error)
 {
-  g_autofree gchar *path = NULL, *body = NULL;
+  g_autofree gchar *body = NULL;
 
   g_return_val_if_fail (c != NULL, NULL);
 
-  if (!check_id (account, "account", error))
-    return NULL;
-  path = g_strconcat ("/v1/accounts/", account, NULL);
-  body = call (c, "GET", path, NULL, NULL, error);
+  body = retrieve (c, "/v1/accounts/", account, "account", error);
   return body ? gc_stripe_account_parse (body, error) : NULL;
 }
 
@@ -1223,14 +1234,11 @@ gc_stripe_client_retrieve_checkout_session (GcStripeClient *c,
                                             const gchar *session,
                                             GError **error)
 {
-  g_autofree gchar *path = NULL, *body = NULL;
+  g_autofree gchar *body = NULL;
 
   g_return_val_if_fail (c != NULL, NULL);
 
-  if (!check_id (session, "session", error))
-    return NULL;
-  path = g_strconcat ("/v1/checkout/sessions/", session, NULL);
-  body = call (c, "GET", path, NULL, NULL, error);
+  body = retrieve (c, "/v1/checkout/sessions/", session, "session", error);
   return body ? gc_stripe_checkout_session_parse (body, error) : NULL;
 }
 
@@ -1239,14 +1247,12 @@ gc_stripe_client_retrieve_payment_intent (GcStripeClient *c,
                                           const gchar *payment_intent,
                                           GError **error)
 {
-  g_autofree gchar *path = NULL, *body = NULL;
+  g_autofree gchar *body = NULL;
 
   g_return_val_if_fail (c != NULL, NULL);
 
-  if (!check_id (payment_intent, "payment intent", error))
-    return NULL;
-  path = g_strconcat ("/v1/payment_intents/", payment_intent, NULL);
-  body = call (c, "GET", path, NULL, NULL, error);
+  body = retrieve (c, "/v1/payment_intents/", payment_intent, "payment intent",
+                   error);
   return body ? gc_stripe_payment_intent_parse (body, error) : NULL;
 }
 
@@ -1255,14 +1261,12 @@ gc_stripe_client_retrieve_subscription (GcStripeClient *c,
                                         const gchar *subscription,
                                         GError **error)
 {
-  g_autofree gchar *path = NULL, *body = NULL;
+  g_autofree gchar *body = NULL;
 
   g_return_val_if_fail (c != NULL, NULL);
 
-  if (!check_id (subscription, "subscription", error))
-    return NULL;
-  path = g_strconcat ("/v1/subscriptions/", subscription, NULL);
-  body = call (c, "GET", path, NULL, NULL, error);
+  body =
+      retrieve (c, "/v1/subscriptions/", subscription, "subscription", error);
   return body ? gc_stripe_subscription_parse (body, error) : NULL;
 }
 
