@@ -2,6 +2,7 @@
  * `--origin DIR` runs the LL-HLS origin alone, for media engineers with a gst-launch llhlssink pipeline. */
 
 #include <errno.h>
+#include <openssl/crypto.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -341,6 +342,10 @@ main (int argc, char **argv)
   g_autoptr (GError) error = NULL;
   int status;
 
+  /* First, before DTLS or curl touch OpenSSL: no OpenSSL clean-up at exit,
+   * which races threads still ending (plugins/whip/README.md, "Process
+   * exit"). */
+  OPENSSL_init_crypto (OPENSSL_INIT_NO_ATEXIT, NULL);
   if (!parse_options (&argc, &argv, &opts, &error)) {
     g_printerr ("glasscastd: %s (try --help)\n", error->message);
     return 2;

@@ -2,6 +2,7 @@
  * Reads JSON lines on stdin, writes them on stdout (heartbeat every 500 ms, stats every second). */
 
 #include <errno.h>
+#include <openssl/crypto.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -212,6 +213,10 @@ main (int argc, char **argv)
   guint heartbeat_id;
   guint stats_id;
 
+  /* First, before DTLS or curl touch OpenSSL: no OpenSSL clean-up at exit,
+   * which races threads still ending (plugins/whip/README.md, "Process
+   * exit"). */
+  OPENSSL_init_crypto (OPENSSL_INIT_NO_ATEXIT, NULL);
   g_option_context_add_main_entries (ctx, entries, NULL);
   g_option_context_add_group (ctx, gst_init_get_option_group ());
   g_option_context_set_description (

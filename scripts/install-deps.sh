@@ -13,7 +13,7 @@ packages=(
   build-essential meson ninja-build pkg-config git clang clang-format libclang-rt-14-dev
   # libraries
   libglib2.0-dev libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev libgstreamer-plugins-bad1.0-dev
-  libsoup-3.0-dev libjson-glib-dev libcurl4-openssl-dev
+  libsoup-3.0-dev libjson-glib-dev libcurl4-openssl-dev libssl-dev
   # chat/: Redis fan-out and state (hiredis + a real redis-server for tests), SQLite archive
   libhiredis-dev libsqlite3-dev redis-server
   # accounts/: Argon2id password hashes and random session nonces

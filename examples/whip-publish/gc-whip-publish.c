@@ -20,6 +20,7 @@
 #define GST_USE_UNSTABLE_API
 
 #include <gst/gst.h>
+#include <openssl/crypto.h>
 #include <gst/sdp/sdp.h>
 #include <gst/webrtc/webrtc.h>
 #include <glib-unix.h>
@@ -521,6 +522,9 @@ main (int argc, char **argv)
   };
   GstBus *bus;
 
+  /* First, before DTLS touches OpenSSL: no OpenSSL clean-up at exit, which
+   * races threads still ending (plugins/whip/README.md, "Process exit"). */
+  OPENSSL_init_crypto (OPENSSL_INIT_NO_ATEXIT, NULL);
   ctx = g_option_context_new ("URL - publish to a WHIP endpoint");
   g_option_context_add_main_entries (ctx, entries, NULL);
   g_option_context_add_group (ctx, gst_init_get_option_group ());

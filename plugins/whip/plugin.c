@@ -5,11 +5,17 @@
 #include "config.h"
 #endif
 
+#include <openssl/crypto.h>
+
 #include "gstwhipserversrc.h"
 
 static gboolean
 plugin_init (GstPlugin *plugin)
 {
+  /* Before webrtcbin's DTLS first touches OpenSSL: no clean-up at exit,
+   * which races GStreamer threads still ending and crashes (README.md,
+   * "Process exit"). Without effect if OpenSSL is already initialised. */
+  OPENSSL_init_crypto (OPENSSL_INIT_NO_ATEXIT, NULL);
   return GST_ELEMENT_REGISTER (whipserversrc, plugin);
 }
 
