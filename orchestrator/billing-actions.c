@@ -140,22 +140,9 @@ action_free (Action *a)
 static void
 set_error (Action *a, guint status, const gchar *code, const gchar *message)
 {
-  g_autoptr (JsonBuilder) b = json_builder_new ();
-  g_autoptr (JsonNode) root = NULL;
-
-  json_builder_begin_object (b);
-  json_builder_set_member_name (b, "error");
-  json_builder_begin_object (b);
-  json_builder_set_member_name (b, "code");
-  json_builder_add_string_value (b, code);
-  json_builder_set_member_name (b, "message");
-  json_builder_add_string_value (b, message);
-  json_builder_end_object (b);
-  json_builder_end_object (b);
-  root = json_builder_get_root (b);
   a->status = status;
   g_free (a->response);
-  a->response = json_to_string (root, FALSE);
+  a->response = gc_http_json_error_body (code, message);
 }
 
 /* The one place a failed Stripe call or store becomes an HTTP status. */

@@ -88,22 +88,9 @@ reply_error (SoupServerMessage *msg, guint status, const gchar *code,
 static void
 job_error (Job *job, guint status, const gchar *code, const gchar *message)
 {
-  g_autoptr (JsonBuilder) b = json_builder_new ();
-  g_autoptr (JsonNode) root = NULL;
-
-  json_builder_begin_object (b);
-  json_builder_set_member_name (b, "error");
-  json_builder_begin_object (b);
-  json_builder_set_member_name (b, "code");
-  json_builder_add_string_value (b, code);
-  json_builder_set_member_name (b, "message");
-  json_builder_add_string_value (b, message);
-  json_builder_end_object (b);
-  json_builder_end_object (b);
-  root = json_builder_get_root (b);
   job->status = status;
   job->content_type = g_strdup ("application/json");
-  job->response = json_to_string (root, FALSE);
+  job->response = gc_http_json_error_body (code, message);
 }
 
 static void

@@ -191,15 +191,11 @@ gc_http_reply_json (SoupServerMessage *msg, guint status, JsonBuilder *b)
                                     text, strlen (text));
 }
 
-void
-gc_http_set_json_error (SoupServerMessage *msg, const gchar *code,
-                        const gchar *message)
+gchar *
+gc_http_json_error_body (const gchar *code, const gchar *message)
 {
   g_autoptr (JsonBuilder) b = json_builder_new ();
   g_autoptr (JsonNode) root = NULL;
-  g_autofree gchar *body = NULL;
-
-  g_return_if_fail (SOUP_IS_SERVER_MESSAGE (msg));
 
   json_builder_begin_object (b);
   json_builder_set_member_name (b, "error");
@@ -211,8 +207,19 @@ gc_http_set_json_error (SoupServerMessage *msg, const gchar *code,
   json_builder_end_object (b);
   json_builder_end_object (b);
   root = json_builder_get_root (b);
-  body = json_to_string (root, FALSE);
-  soup_server_message_set_response (msg, "application/json", SOUP_MEMORY_COPY,
+  return json_to_string (root, FALSE);
+}
+
+void
+gc_http_set_json_error (SoupServerMessage *msg, const gchar *code,
+                        const gchar *message)
+{
+  gchar *body;
+
+  g_return_if_fail (SOUP_IS_SERVER_MESSAGE (msg));
+
+  body = gc_http_json_error_body (code, message);
+  soup_server_message_set_response (msg, "application/json", SOUP_MEMORY_TAKE,
                                     body, strlen (body));
 }
 

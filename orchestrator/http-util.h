@@ -33,6 +33,11 @@ const gchar *gc_http_json_string (JsonObject *object, const gchar *name);
  * a string); FALSE when absent or of another type. */
 gboolean gc_http_json_int (JsonObject *object, const gchar *name, gint64 *out);
 
+/* Returns: (transfer full): {"error":{"code":...,"message":...}}, the one
+ * error body every API answers with (for replies built off the main
+ * context, to send later). */
+gchar *gc_http_json_error_body (const gchar *code, const gchar *message);
+
 /* Sets a JSON error body (not the status). */
 void gc_http_set_json_error (SoupServerMessage *msg, const gchar *code,
                              const gchar *message);
